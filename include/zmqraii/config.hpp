@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+/// @file config.hpp
+/// Every configuration macro of zmqraii, each with its documented default.
+/// Define a macro before including any zmqraii header (or through the CMake
+/// option of the same name) to change it. See docs/configuration.md.
+#ifndef ZMQRAII_CONFIG_HPP_INCLUDED
+#define ZMQRAII_CONFIG_HPP_INCLUDED
+
+/// ZMQRAII_THREAD_CHECKS: 1 (default) checks on every socket operation that the
+/// calling thread owns the socket and throws zmqraii::wrong_thread otherwise.
+/// 0 compiles the check out. The class layout does not change, so translation
+/// units built with different settings can be linked together. The stop flag,
+/// the closed-socket check and the fork check stay on either way.
+#ifndef ZMQRAII_THREAD_CHECKS
+#define ZMQRAII_THREAD_CHECKS 1
+#endif
+
+/// ZMQRAII_DEFAULT_LINGER_MS: the linger (ms) that context_options gives every
+/// socket at creation unless the user chooses another. Finite, so that a stop
+/// with default settings never waits forever on an undeliverable message.
+#ifndef ZMQRAII_DEFAULT_LINGER_MS
+#define ZMQRAII_DEFAULT_LINGER_MS 1000
+#endif
+
+/// ZMQRAII_STOP_REPORT_MS: how long context::stop() (unbounded) waits before it
+/// reports, once, the sockets that keep it from finishing.
+#ifndef ZMQRAII_STOP_REPORT_MS
+#define ZMQRAII_STOP_REPORT_MS 2000
+#endif
+
+#if defined(__has_include)
+#if __has_include(<version>)
+#include <version>
+#endif
+#endif
+
+// std::source_location where the standard library has it (clang 14 with
+// libstdc++ 12 lacks it even in C++20); otherwise __builtin_FILE/LINE.
+#if defined(__cpp_lib_source_location) && __cpp_lib_source_location >= 201907L
+#define ZMQRAII_HAS_SOURCE_LOCATION 1
+#else
+#define ZMQRAII_HAS_SOURCE_LOCATION 0
+#endif
+
+#if defined(__cpp_lib_span) && __cpp_lib_span >= 202002L
+#define ZMQRAII_HAS_SPAN 1
+#else
+#define ZMQRAII_HAS_SPAN 0
+#endif
+
+#if defined(__cpp_lib_jthread) && __cpp_lib_jthread >= 201911L
+#define ZMQRAII_HAS_STOP_TOKEN 1
+#else
+#define ZMQRAII_HAS_STOP_TOKEN 0
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ZMQRAII_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ZMQRAII_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ZMQRAII_NOINLINE __attribute__((noinline))
+#define ZMQRAII_COLD __attribute__((noinline, cold))
+#else
+#define ZMQRAII_LIKELY(x) (x)
+#define ZMQRAII_UNLIKELY(x) (x)
+#define ZMQRAII_NOINLINE
+#define ZMQRAII_COLD
+#endif
+
+#endif  // ZMQRAII_CONFIG_HPP_INCLUDED

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+/// @file context.hpp
+/// zmqraii::context: the process's ZeroMQ context and its ordered stop.
+#ifndef ZMQRAII_CONTEXT_HPP_INCLUDED
+#define ZMQRAII_CONTEXT_HPP_INCLUDED
+
+#include <zmqraii/config.hpp>
+#include <zmqraii/detail/registry.hpp>
+#include <zmqraii/error.hpp>
+#include <zmqraii/options.hpp>
+
+#include <zmq.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace zmqraii {
+
+class socket;
+
+/// Settings fixed when a context is created.
+struct context_options {
+    /// libzmq I/O threads (ZMQ_IO_THREADS). One handles about a gigabyte a second.
+    int io_threads = 1;
+    /// Maximum number of sockets (ZMQ_MAX_SOCKETS); 0 keeps libzmq's default (1023).
+    int max_sockets = 0;
+    /// Linger given to every socket at creation (ZMQ_LINGER). Finite by default
+    /// (ZMQRAII_DEFAULT_LINGER_MS, 1 s) so that a stop never waits forever on an
+    /// undeliverable message; -1 ms waits forever, 0 drops pending messages at once.
+    std::chrono::milliseconds linger{ZMQRAII_DEFAULT_LINGER_MS};
+    /// How long an unbounded stop() waits before it reports, once, through the
+    /// diagnostic handler what it is still waiting for (ZMQRAII_STOP_REPORT_MS).
+    std::chrono::milliseconds stop_report_after{ZMQRAII_STOP_REPORT_MS};
+    /// Default IPv6 setting of new sockets (ZMQ_IPV6).
+    bool ipv6 = false;
+};
+
+/// The ZeroMQ context: shared by every thread of the process, stopped in order.
+/**
+ * A context is thread-safe: any number of threads may create sockets in one
+ * context at once, and `inproc://` connects only sockets of the same context.
+ * One context per process is the normal layout (not one per thread).
+ *
+ * The context owns a heap state that its sockets point to, so moving the context
+ * object never invalidates a socket.
+ *
+ * @par The stop sequence (stop(), stop_for() and the destructor)
+ * 1. The context is marked stopping (an atomic flag every socket operation reads
+ *    first) and zmq_ctx_shutdown() wakes every thread blocked in a call on one of
+ *    its sockets; each of those calls, and every later operation, throws
+ *    zmqraii::stopped. Creating a socket throws stopped.
+ * 2. stop waits until every socket is closed. Owner threads close their own
+ *    sockets, normally by letting `stopped` unwind their stacks. stop itself closes
+ *    the sockets of the calling thread (it owns them), of threads that have exited,
+ *    and sockets in hand-off; it never closes a socket of a live thread.
+ * 3. zmq_ctx_term() runs (on a helper thread, so that stop_for() stays bounded); it
+ *    returns once every socket's pending messages are sent or its linger expired.
+ *
+ * A stop never hangs silently: stop_for() returns false when its grace runs out,
+ * live_sockets() and stop_report() tell what it waits for, and an unbounded stop()
+ * reports the same through the diagnostic handler after
+ * context_options::stop_report_after.
+ *
+ * @par Thread Safety
+ * Every member function may be called from any thread, concurrently, except
+ * that the object must not be moved or destroyed while another thread uses it.
+ *
+ * @par Fork
+ * A context inherited by a forked child refuses use (zmqraii::error naming both
+ * process ids) and its destructor does nothing; the child makes its own context.
+ */
+class context {
+public:
+    /// A context with default options.
+    context() : context(context_options{}) {}
+
+    /// A context with the given options.
+    /// @throws error when libzmq refuses an option (EINVAL names the option).
+    explicit context(const context_options& opts) {
+        void* ctx = zmq_ctx_new();
+        if (ctx == nullptr) detail::throw_last_error("context create");
+        auto fail = [ctx](const char* what, int value) {
+            const int e = zmq_errno();
+            zmq_ctx_term(ctx);
+            detail::throw_error(e, "context set", std::string(what) + " = " + std::to_string(value));
+        };
+        if (opts.io_threads != ZMQ_IO_THREADS_DFLT &&
+            zmq_ctx_set(ctx, ZMQ_IO_THREADS, opts.io_threads) != 0)
+            fail("io_threads", opts.io_threads);
+        if (opts.max_sockets != 0 && zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, opts.max_sockets) != 0)
+            fail("max_sockets", opts.max_sockets);
+        if (opts.ipv6 && zmq_ctx_set(ctx, ZMQ_IPV6, 1) != 0) fail("ipv6", 1);
+        if (opts.linger.count() < -1) {
+            zmq_ctx_term(ctx);
+            throw error(EINVAL, "context_options linger = " + std::to_string(opts.linger.count()) +
+                                    " ms (must be >= -1)");
+        }
+        state_ = std::make_shared<detail::context_state>(
+            ctx, detail::context_state::settings{opts.linger, opts.stop_report_after});
+    }
+
+    context(const context&) = delete;
+    context& operator=(const context&) = delete;
+    context(context&&) noexcept = default;
+
+    /// Stops this context (if not empty) and takes over `other`'s.
+    context& operator=(context&& other) noexcept {
+        if (this != &other) {
+            destroy();
+            state_ = std::move(other.state_);
+        }
+        return *this;
+    }
+
+    /// Stops the context if the user did not (see the stop sequence above).
+    ~context() { destroy(); }
+
+    /// Stops the context and waits until it is terminated.
+    /**
+     * Waits without bound; after context_options::stop_report_after it reports
+     * once through the diagnostic handler which sockets it waits for. Safe to call
+     * again, and from several threads.
+     * @throws error in a forked child, or on an empty (moved-from) context.
+     */
+    void stop() {
+        check_state("stop");
+        state_->begin_stop();
+        state_->finish_stop(std::chrono::steady_clock::time_point::max(), true);
+    }
+
+    /// Stops the context and waits at most `grace` for it to terminate.
+    /**
+     * @return true when the context is terminated; false when sockets are still
+     *   open (see live_sockets()) or zmq_ctx_term still waits for linger (see
+     *   stop_report()). It may be called again after it returned false.
+     */
+    template <class Rep, class Period>
+    bool stop_for(std::chrono::duration<Rep, Period> grace) {
+        check_state("stop_for");
+        state_->begin_stop();
+        const auto now = std::chrono::steady_clock::now();
+        const auto g = std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace);
+        const auto deadline =
+            (std::chrono::steady_clock::time_point::max() - now > g) ? now + g
+                                                                   : std::chrono::steady_clock::time_point::max();
+        return state_->finish_stop(deadline, false);
+    }
+
+    /// The sockets of this context that are still open.
+    std::vector<socket_info> live_sockets() const {
+        check_state("live_sockets");
+        return state_->live_sockets();
+    }
+
+    /// What a stop still waits for, in words ("context is running" before stop).
+    std::string stop_report() const {
+        check_state("stop_report");
+        return state_->stop_report();
+    }
+
+    /// True once stop began.
+    bool stopping() const noexcept { return state_ && state_->stopping(); }
+
+    /// True once zmq_ctx_term has returned.
+    bool stopped() const { return state_ && state_->terminated(); }
+
+    /// Sets a context option; options that only take effect before the first
+    /// socket (io_threads, max_sockets, thread_*) are refused once one exists.
+    template <int Id, access A>
+    void set(context_option<Id, A> opt, int value) {
+        static_assert(context_option<Id, A>::writable, "this context option is read-only");
+        check_state("context set");
+        if (opt.before_first_socket && created_any_socket())
+            throw error(EINVAL, std::string("context set ") + opt.name + " = " +
+                                    std::to_string(value) +
+                                    ": only takes effect before the first socket is created");
+        if (zmq_ctx_set(state_->handle(), Id, value) != 0)
+            detail::throw_last_error("context set", std::string(opt.name) + " = " + std::to_string(value));
+    }
+
+    /// Reads a context option.
+    template <int Id, access A>
+    int get(context_option<Id, A> opt) const {
+        static_assert(context_option<Id, A>::readable, "this context option is write-only");
+        check_state("context get");
+        const int v = zmq_ctx_get(state_->handle(), Id);
+        if (v < 0) detail::throw_last_error("context get", opt.name);
+        return v;
+    }
+
+    /// The raw libzmq context, for calls zmqraii does not wrap.
+    void* handle() const noexcept { return state_ ? state_->handle() : nullptr; }
+
+    /// False for a moved-from context.
+    explicit operator bool() const noexcept { return state_ != nullptr; }
+
+private:
+    friend class socket;
+
+    bool created_any_socket() const { return state_->ever_opened(); }
+
+    void check_state(const char* op) const {
+        if (!state_) throw error(EFAULT, std::string(op) + ": context is empty (moved from)");
+        if (state_->forked()) state_->throw_forked(op, "context");
+    }
+
+    void destroy() noexcept {
+        if (!state_) return;
+        if (!state_->forked()) {
+            state_->begin_stop();
+            state_->finish_stop(std::chrono::steady_clock::time_point::max(), true);
+        }
+        state_.reset();
+    }
+
+    std::shared_ptr<detail::context_state> state_;
+};
+
+}  // namespace zmqraii
+
+#endif  // ZMQRAII_CONTEXT_HPP_INCLUDED

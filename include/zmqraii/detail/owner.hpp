@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// detail/owner.hpp: who is the calling thread, and where was a thing created.
+//
+// Ownership is per thread lifetime, not per std::thread::id (glibc hands a joined
+// thread's id to the next new thread). Each thread gets a heap thread_record the
+// first time it touches zmqraii; a thread_local holder marks it dead (release) when
+// the thread exits. Sockets keep a shared_ptr to their owner's record, so the record
+// outlives the thread and "owner has exited" can be read from any thread (acquire).
+//
+// The hot path compares one raw thread_local pointer with the socket's owner
+// pointer: a TLS load and a compare.
+#ifndef ZMQRAII_DETAIL_OWNER_HPP_INCLUDED
+#define ZMQRAII_DETAIL_OWNER_HPP_INCLUDED
+
+#include <zmqraii/config.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#if ZMQRAII_HAS_SOURCE_LOCATION
+#include <source_location>
+#endif
+
+#include <sys/types.h>
+#include <unistd.h>
+
+namespace zmqraii {
+namespace detail {
+
+/// One thread's lifetime.
+struct thread_record {
+    std::thread::id id = std::this_thread::get_id();
+    std::uint64_t serial = next_serial();
+    std::atomic<bool> alive{true};
+
+    static std::uint64_t next_serial() noexcept {
+        static std::atomic<std::uint64_t> counter{0};
+        return ++counter;
+    }
+
+    /// "thread 140234 (#2)" or "thread 140234 (#2, exited)".
+    std::string label() const {
+        std::ostringstream os;
+        os << "thread " << id << " (#" << serial;
+        if (!alive.load(std::memory_order_acquire)) os << ", exited";
+        os << ')';
+        return os.str();
+    }
+};
+
+// The calling thread's record, constant-initialized so that reading it costs one
+// TLS load with no init guard. Null until the thread first needs it.
+inline thread_local thread_record* current_thread = nullptr;
+
+struct thread_holder {
+    std::shared_ptr<thread_record> record;
+    ~thread_holder() {
+        // Thread exit hook: publish with release so that a thread that sees
+        // alive == false (acquire) also sees everything this thread did.
+        if (record) record->alive.store(false, std::memory_order_release);
+    }
+};
+
+/// The calling thread's record (created on first use).
+inline const std::shared_ptr<thread_record>& this_thread_record() {
+    thread_local thread_holder holder;
+    if (!holder.record) {
+        holder.record = std::make_shared<thread_record>();
+        current_thread = holder.record.get();
+    }
+    return holder.record;
+}
+
+/// Raw pointer for the hot-path comparison; initializes the record if needed.
+inline thread_record* this_thread_raw() {
+    thread_record* t = current_thread;
+    if (ZMQRAII_LIKELY(t != nullptr)) return t;
+    return this_thread_record().get();
+}
+
+/// Where an object was created: file:line. Constructed by default arguments at
+/// the caller's site.
+struct source_site {
+    const char* file = "";
+    unsigned line = 0;
+
+#if ZMQRAII_HAS_SOURCE_LOCATION
+    constexpr source_site(std::source_location l = std::source_location::current()) noexcept
+        : file(l.file_name()), line(static_cast<unsigned>(l.line())) {}
+#else
+    constexpr source_site(const char* f = __builtin_FILE(), unsigned l = __builtin_LINE()) noexcept
+        : file(f), line(l) {}
+#endif
+
+    std::string to_string() const {
+        std::string s = file ? file : "";
+        s += ':';
+        s += std::to_string(line);
+        return s;
+    }
+};
+
+/// Process id, for fork reports.
+inline long current_pid() noexcept { return static_cast<long>(::getpid()); }
+
+}  // namespace detail
+}  // namespace zmqraii
+
+#endif  // ZMQRAII_DETAIL_OWNER_HPP_INCLUDED

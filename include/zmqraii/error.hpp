@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/// @file error.hpp
+/// Exceptions and the diagnostic handler.
+///
+/// - zmqraii::error: a failed libzmq call (std::system_error in zmq_category()).
+/// - zmqraii::stopped: the context is stopping (ETERM); unwind and let RAII close.
+/// - zmqraii::wrong_thread: a socket was used by a thread that does not own it.
+/// - set_diagnostic_handler(): where destructors and stop() report what they
+///   cannot throw.
+#ifndef ZMQRAII_ERROR_HPP_INCLUDED
+#define ZMQRAII_ERROR_HPP_INCLUDED
+
+#include <zmqraii/config.hpp>
+
+#include <zmq.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace zmqraii {
+
+namespace detail {
+class zmq_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "zmq"; }
+    std::string message(int ev) const override { return zmq_strerror(ev); }
+    std::error_condition default_error_condition(int ev) const noexcept override {
+        // libzmq's own codes (EFSM, ETERM, EMTHREAD, ENOCOMPATPROTO) have no generic
+        // equivalent; everything else is an errno value.
+        if (ev >= ZMQ_HAUSNUMERO) return {ev, *this};
+        return std::generic_category().default_error_condition(ev);
+    }
+};
+}  // namespace detail
+
+/// The error category of libzmq's errno values; message() is zmq_strerror().
+inline const std::error_category& zmq_category() noexcept {
+    static const detail::zmq_category_impl category;
+    return category;
+}
+
+/// A libzmq call failed.
+/**
+ * what() names the operation and its argument, then the libzmq error text, e.g.
+ * `bind tcp://127.0.0.1:5555: Address already in use`. code() is the errno value in
+ * zmq_category(); compare it with std::errc values or with raw errno numbers.
+ */
+class error : public std::system_error {
+public:
+    /// @param errnum the zmq errno value (zmq_errno()).
+    /// @param what_arg operation and argument, e.g. "bind tcp://*:5555".
+    error(int errnum, const std::string& what_arg)
+        : std::system_error(errnum, zmq_category(), what_arg) {}
+
+    /// The raw errno value (same as code().value()).
+    int num() const noexcept { return code().value(); }
+};
+
+/// The context is stopping or stopped (ETERM).
+/**
+ * Thrown by every blocking call that context::stop() woke, by every later
+ * operation on the context's sockets, and by socket creation on a stopping
+ * context. Let it unwind: the socket's destructor closes it on its owner thread,
+ * which is what stop() waits for.
+ */
+class stopped : public error {
+public:
+    explicit stopped(const std::string& what_arg) : error(ETERM, what_arg) {}
+};
+
+/// A socket was used by a thread that does not own it.
+/**
+ * what() names the operation, the socket (name and type), where it was created
+ * (file:line), the owner thread and the calling thread. This is a programming
+ * error: hand a socket to another thread with socket::release() and
+ * socket_handoff::adopt(), or give each thread its own socket.
+ */
+class wrong_thread : public std::logic_error {
+public:
+    explicit wrong_thread(const std::string& what_arg) : std::logic_error(what_arg) {}
+};
+
+/// How serious a diagnostic is.
+enum class severity {
+    /// Something a user should know (a stop that takes longer than expected).
+    report,
+    /// A broken invariant that zmqraii could not refuse by throwing (a socket
+    /// destroyed by a thread that does not own it). The default handler aborts.
+    fatal,
+};
+
+/// What destructors and stop() report instead of throwing.
+struct diagnostic {
+    zmqraii::severity level;
+    std::string text;
+};
+
+/// A diagnostic handler. It must not throw; it is called from destructors.
+using diagnostic_handler = void (*)(const diagnostic&) noexcept;
+
+/// The default handler: prints "zmqraii: <text>" to stderr; for a fatal
+/// diagnostic then calls std::abort(), as std::thread's destructor ends the
+/// process for a joinable thread.
+inline void default_diagnostic_handler(const diagnostic& d) noexcept {
+    std::fprintf(stderr, "zmqraii %s: %s\n", d.level == severity::fatal ? "fatal" : "report",
+                 d.text.c_str());
+    std::fflush(stderr);
+    if (d.level == severity::fatal) std::abort();
+}
+
+namespace detail {
+inline std::atomic<diagnostic_handler>& handler_slot() noexcept {
+    static std::atomic<diagnostic_handler> slot{&default_diagnostic_handler};
+    return slot;
+}
+}  // namespace detail
+
+/// Installs a process-wide diagnostic handler; nullptr restores the default.
+/**
+ * @return the previous handler.
+ * @note Thread safety: may be called from any thread at any time.
+ */
+inline diagnostic_handler set_diagnostic_handler(diagnostic_handler h) noexcept {
+    return detail::handler_slot().exchange(h ? h : &default_diagnostic_handler);
+}
+
+/// Sends a diagnostic to the installed handler (used by zmqraii itself).
+inline void report_diagnostic(severity level, std::string text) noexcept {
+    diagnostic d{level, std::move(text)};
+    detail::handler_slot().load()(d);
+}
+
+namespace detail {
+
+/// "op arg: strerror" style message for a failed call.
+inline std::string describe(std::string_view op, std::string_view arg) {
+    std::string s(op);
+    if (!arg.empty()) {
+        s += ' ';
+        s += arg;
+    }
+    return s;
+}
+
+/// Throws zmqraii::error (or stopped for ETERM) for errnum.
+[[noreturn]] ZMQRAII_COLD inline void throw_error(int errnum, std::string_view op,
+                                                   std::string_view arg = {}) {
+    if (errnum == ETERM) throw stopped(describe(op, arg) + ": context was stopped");
+    throw error(errnum, describe(op, arg));
+}
+
+/// Throws for the current zmq_errno().
+[[noreturn]] ZMQRAII_COLD inline void throw_last_error(std::string_view op,
+                                                        std::string_view arg = {}) {
+    throw_error(zmq_errno(), op, arg);
+}
+
+}  // namespace detail
+}  // namespace zmqraii
+
+#endif  // ZMQRAII_ERROR_HPP_INCLUDED

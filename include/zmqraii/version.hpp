@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/// @file version.hpp
+/// zmqraii's own version, and the version of the libzmq it was compiled against.
+#ifndef ZMQRAII_VERSION_HPP_INCLUDED
+#define ZMQRAII_VERSION_HPP_INCLUDED
+
+#include <zmq.h>
+
+#define ZMQRAII_VERSION_MAJOR 0
+#define ZMQRAII_VERSION_MINOR 1
+#define ZMQRAII_VERSION_PATCH 0
+/// Single number, major * 10000 + minor * 100 + patch.
+#define ZMQRAII_VERSION \
+    (ZMQRAII_VERSION_MAJOR * 10000 + ZMQRAII_VERSION_MINOR * 100 + ZMQRAII_VERSION_PATCH)
+
+namespace zmqraii {
+
+/// A version triple.
+struct version_info {
+    int major;
+    int minor;
+    int patch;
+};
+
+/// The version of zmqraii.
+constexpr version_info library_version() noexcept {
+    return {ZMQRAII_VERSION_MAJOR, ZMQRAII_VERSION_MINOR, ZMQRAII_VERSION_PATCH};
+}
+
+/// The version of the libzmq linked at run time (zmq_version).
+inline version_info libzmq_version() noexcept {
+    version_info v{};
+    zmq_version(&v.major, &v.minor, &v.patch);
+    return v;
+}
+
+/// Same as libzmq_version(): the run-time libzmq version, as cppzmq's zmq::version().
+inline version_info version() noexcept { return libzmq_version(); }
+
+}  // namespace zmqraii
+
+#endif  // ZMQRAII_VERSION_HPP_INCLUDED

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+/// @file zmqraii.hpp
+/// The umbrella header: includes every public zmqraii header.
+#ifndef ZMQRAII_ZMQRAII_HPP_INCLUDED
+#define ZMQRAII_ZMQRAII_HPP_INCLUDED
+
+#include <zmqraii/config.hpp>
+#include <zmqraii/context.hpp>
+#include <zmqraii/error.hpp>
+#include <zmqraii/message.hpp>
+#include <zmqraii/options.hpp>
+#include <zmqraii/socket.hpp>
+#include <zmqraii/version.hpp>
+
+#endif  // ZMQRAII_ZMQRAII_HPP_INCLUDED
