@@ -271,7 +271,7 @@ TEST_CASE("stop with a pending undeliverable message returns in bounded time",
           "[context][stop][linger]") {
     std::string endpoint;
     {
-        // Find a tcp port with nobody listening.
+        // Find a free tcp port; the probe context's end guarantees it is unbound.
         zmqraii::context probe;
         zmqraii::socket s(probe, zmqraii::socket_type::pull);
         s.bind("tcp://127.0.0.1:*");
@@ -294,13 +294,15 @@ TEST_CASE("stop with a pending undeliverable message returns in bounded time",
 
 TEST_CASE("stop reports a wait on infinite linger, and finishes when it is delivered",
           "[context][stop][linger]") {
-    zmqraii::context listener_ctx;
     std::string endpoint;
     {
-        zmqraii::socket s(listener_ctx, zmqraii::socket_type::pull);
+        // Find a free tcp port; the probe context's end guarantees it is unbound.
+        zmqraii::context probe;
+        zmqraii::socket s(probe, zmqraii::socket_type::pull);
         s.bind("tcp://127.0.0.1:*");
         endpoint = s.last_endpoint();
     }
+    zmqraii::context listener_ctx;
     zmqraii::context_options opts;
     opts.linger = std::chrono::milliseconds(-1);  // on request only
     zmqraii::context ctx(opts);
