@@ -79,13 +79,13 @@ TEST_CASE("send and recv over inproc, ipc and tcp", "[socket]") {
     INFO("endpoint " << endpoint);
     push.connect(endpoint);
 
-    push.send("text");                                     // const char*
-    push.send(std::string_view("view"));                   // string_view
-    const std::byte raw[] = {std::byte{1}, std::byte{2}};  //
-    push.send(zmqraii::byte_view(raw, sizeof raw));        // byte_view
-    push.send(static_cast<const void*>("void*"), 5);       // pointer + size
-    push.send(zmqraii::message("message"));                // message&&
-    push.send("part 1", zmqraii::send_flags::more);        // multi-part
+    push.send("text");                    // const char*
+    push.send(std::string_view("view"));  // string_view
+    const std::byte raw[] = {std::byte{1}, std::byte{2}};
+    push.send(zmqraii::byte_view(raw, sizeof raw));   // byte_view
+    push.send(static_cast<const void*>("void*"), 5);  // pointer + size
+    push.send(zmqraii::message("message"));           // message&&
+    push.send("part 1", zmqraii::send_flags::more);   // multi-part
     push.send("part 2");
 
     CHECK(pull.recv().to_string() == "text");
