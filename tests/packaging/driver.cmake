@@ -13,7 +13,10 @@
 #
 # Common: GENERATOR, MAKE_PROGRAM, CXX_COMPILER, CXX_STANDARD, BUILD_TYPE,
 # PREFIX_PATH ('|'-separated), CHECKOUT_DIR (passed to consumers as
-# ZMQRAII_CHECKOUT_DIR), THREAD_CHECKS (install mode).
+# ZMQRAII_CHECKOUT_DIR). Install mode: THREAD_CHECKS, DEFAULT_LINGER_MS,
+# STOP_REPORT_MS (the configuration to install). Consumer mode: EXPECT_OUTPUT,
+# a regex the consumer program's output must match; SUBPROJECT_THREAD_CHECKS,
+# the ZMQRAII_THREAD_CHECKS a FetchContent/add_subdirectory consumer sets.
 
 cmake_minimum_required(VERSION 3.21)
 
@@ -55,6 +58,11 @@ endif()
 if(CHECKOUT_DIR)
     list(APPEND _args "-DZMQRAII_CHECKOUT_DIR=${CHECKOUT_DIR}")
 endif()
+if(MODE STREQUAL "consumer" AND DEFINED SUBPROJECT_THREAD_CHECKS)
+    # zmqraii built inside the consumer: the consumer sets the option, as a
+    # parent project would.
+    list(APPEND _args "-DZMQRAII_THREAD_CHECKS=${SUBPROJECT_THREAD_CHECKS}")
+endif()
 
 # Always from scratch: a stale cache would hide a packaging bug.
 file(REMOVE_RECURSE "${BINARY_DIR}")
@@ -70,6 +78,8 @@ if(MODE STREQUAL "install")
     run_step(configure "${CMAKE_COMMAND}" ${_args}
         -DZMQRAII_BUILD_TESTS=OFF -DZMQRAII_BUILD_EXAMPLES=OFF -DZMQRAII_BUILD_BENCH=OFF
         -DZMQRAII_INSTALL=ON "-DZMQRAII_THREAD_CHECKS=${THREAD_CHECKS}"
+        "-DZMQRAII_DEFAULT_LINGER_MS=${DEFAULT_LINGER_MS}"
+        "-DZMQRAII_STOP_REPORT_MS=${STOP_REPORT_MS}"
         "-DCMAKE_INSTALL_PREFIX=${PREFIX}")
     if(NOT step_rc EQUAL 0)
         message(FATAL_ERROR "configuring zmqraii for install failed (${step_rc})")
@@ -114,6 +124,9 @@ elseif(MODE STREQUAL "consumer")
     run_step(run "${_exe}")
     if(NOT step_rc EQUAL 0)
         message(FATAL_ERROR "the consumer program failed (${step_rc})")
+    endif()
+    if(EXPECT_OUTPUT AND NOT step_output MATCHES "${EXPECT_OUTPUT}")
+        message(FATAL_ERROR "the consumer's output does not match '${EXPECT_OUTPUT}'")
     endif()
 
 elseif(MODE STREQUAL "configure_fails")
