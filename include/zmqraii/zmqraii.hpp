@@ -8,7 +8,10 @@
 #include <zmqraii/context.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
+#include <zmqraii/monitor.hpp>
+#include <zmqraii/monitor_event.hpp>
 #include <zmqraii/options.hpp>
+#include <zmqraii/proxy.hpp>
 #include <zmqraii/socket.hpp>
 #include <zmqraii/version.hpp>
 
