@@ -334,7 +334,7 @@ TEST_CASE("socket is move-only and moves without throwing", "[socket]") {
     STATIC_REQUIRE(std::is_nothrow_default_constructible_v<zmqraii::socket>);
 }
 
-TEST_CASE("a moved-to socket keeps working; the registry is unchanged", "[socket]") {
+TEST_CASE("a moved-to socket keeps working and the registry is unchanged", "[socket]") {
     zmqraii::context ctx;
     zmqraii::socket a(ctx, zmqraii::socket_type::pair, "mover");
     zmqraii::socket peer(ctx, zmqraii::socket_type::pair);
