@@ -226,7 +226,7 @@ public:
      *   (EMFILE: too many sockets).
      */
     socket(context& ctx, socket_type type, std::string_view name = {},
-           detail::source_site site = {}) {
+           const detail::source_site& site = {}) {
         ctx.check_state("socket");
         attach(ctx.state_->open(ctx.state_, type, std::string(name), site));
     }
