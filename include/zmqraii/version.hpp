@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /// @file version.hpp
-/// zmqraii's own version, and the version of the libzmq it was compiled against.
+/// zmqraii's own version, the version of the libzmq it runs with, and what that
+/// libzmq was built with (has("curve"), has("ipc"), ...).
 #ifndef ZMQRAII_VERSION_HPP_INCLUDED
 #define ZMQRAII_VERSION_HPP_INCLUDED
 
 #include <zmq.h>
+
+#include <string>
+#include <string_view>
 
 #define ZMQRAII_VERSION_MAJOR 0
 #define ZMQRAII_VERSION_MINOR 1
@@ -36,6 +40,18 @@ inline version_info libzmq_version() noexcept {
 
 /// Same as libzmq_version(): the run-time libzmq version, as cppzmq's zmq::version().
 inline version_info version() noexcept { return libzmq_version(); }
+
+/// True when the linked libzmq supports `capability` (zmq_has).
+/**
+ * Capabilities libzmq 4.3 knows: "ipc", "pgm", "tipc", "norm", "curve", "gssapi",
+ * "draft" (and "vmci", "ws", "wss" where built). Unknown names give false.
+ * Use it to skip what a build lacks, e.g. `if (zmqraii::has("curve")) ...`.
+ * @note Any thread, any time; it does not need a context.
+ */
+inline bool has(std::string_view capability) {
+    const std::string name(capability);  // zmq_has reads a C string
+    return zmq_has(name.c_str()) != 0;
+}
 
 }  // namespace zmqraii
 

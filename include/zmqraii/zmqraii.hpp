@@ -6,6 +6,7 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
+#include <zmqraii/curve.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
 #include <zmqraii/monitor.hpp>
