@@ -34,26 +34,42 @@
 #endif
 #endif
 
-// std::source_location where the standard library has it (clang 14 with
-// libstdc++ 12 lacks it even in C++20); otherwise __builtin_FILE/LINE.
+/// @def ZMQRAII_HAS_SOURCE_LOCATION
+/// 1 where the standard library has std::source_location (clang 14 with
+/// libstdc++ 12 lacks it even in C++20); creation sites then come from it,
+/// otherwise from __builtin_FILE/LINE. Detected, not user-settable.
 #if defined(__cpp_lib_source_location) && __cpp_lib_source_location >= 201907L
 #define ZMQRAII_HAS_SOURCE_LOCATION 1
 #else
 #define ZMQRAII_HAS_SOURCE_LOCATION 0
 #endif
 
+/// @def ZMQRAII_HAS_SPAN
+/// 1 where the standard library has std::span (C++20); byte_view is then
+/// std::span<const std::byte>. Detected, not user-settable.
 #if defined(__cpp_lib_span) && __cpp_lib_span >= 202002L
 #define ZMQRAII_HAS_SPAN 1
 #else
 #define ZMQRAII_HAS_SPAN 0
 #endif
 
+/// @def ZMQRAII_HAS_STOP_TOKEN
+/// 1 where the standard library has std::jthread and std::stop_token (C++20).
+/// Detected, not user-settable.
 #if defined(__cpp_lib_jthread) && __cpp_lib_jthread >= 201911L
 #define ZMQRAII_HAS_STOP_TOKEN 1
 #else
 #define ZMQRAII_HAS_STOP_TOKEN 0
 #endif
 
+/// @def ZMQRAII_LIKELY
+/// Internal: branch hint that `x` is usually true (__builtin_expect where known).
+/// @def ZMQRAII_UNLIKELY
+/// Internal: branch hint that `x` is usually false.
+/// @def ZMQRAII_NOINLINE
+/// Internal: keeps a function out of line.
+/// @def ZMQRAII_COLD
+/// Internal: marks a function as rarely called (error paths), out of line.
 #if defined(__GNUC__) || defined(__clang__)
 #define ZMQRAII_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ZMQRAII_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace zmqraii {
@@ -103,6 +104,7 @@ public:
 
     context(const context&) = delete;
     context& operator=(const context&) = delete;
+    /// Takes over `other`'s context; `other` becomes empty (its sockets stay valid).
     context(context&&) noexcept = default;
 
     /// Stops this context (if not empty) and takes over `other`'s.
@@ -168,9 +170,8 @@ public:
 
     /// Sets a context option; options that only take effect before the first
     /// socket (io_threads, max_sockets, thread_*) are refused once one exists.
-    template <int Id, access A>
+    template <int Id, access A, std::enable_if_t<context_option<Id, A>::writable, int> = 0>
     void set(context_option<Id, A> opt, int value) {
-        static_assert(context_option<Id, A>::writable, "this context option is read-only");
         check_state("context set");
         if (opt.before_first_socket && created_any_socket())
             throw error(EINVAL, std::string("context set ") + opt.name + " = " +
@@ -180,15 +181,21 @@ public:
             detail::throw_last_error("context set", std::string(opt.name) + " = " + std::to_string(value));
     }
 
+    /// A read-only context option cannot be set (deleted, so that traits can detect it).
+    template <int Id, access A, std::enable_if_t<!context_option<Id, A>::writable, int> = 0>
+    void set(context_option<Id, A>, int) = delete;  // this context option is read-only
+
     /// Reads a context option.
-    template <int Id, access A>
+    template <int Id, access A, std::enable_if_t<context_option<Id, A>::readable, int> = 0>
     int get(context_option<Id, A> opt) const {
-        static_assert(context_option<Id, A>::readable, "this context option is write-only");
         check_state("context get");
         const int v = zmq_ctx_get(state_->handle(), Id);
         if (v < 0) detail::throw_last_error("context get", opt.name);
         return v;
     }
+    /// A write-only context option cannot be read (deleted, so that traits can detect it).
+    template <int Id, access A, std::enable_if_t<!context_option<Id, A>::readable, int> = 0>
+    int get(context_option<Id, A>) const = delete;  // this context option is write-only
 
     /// The raw libzmq context, for calls zmqraii does not wrap.
     void* handle() const noexcept { return state_ ? state_->handle() : nullptr; }

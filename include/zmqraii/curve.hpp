@@ -91,7 +91,8 @@ inline void check_z85(std::string_view op, std::string_view text, bool quote = t
 
 /// Encodes bytes as Z85 text (5 characters per 4 bytes).
 /**
- * @param data the bytes; `size` must be a multiple of 4 (Z85 has no padding).
+ * @param data the bytes.
+ * @param size how many bytes; a multiple of 4 (Z85 has no padding).
  * @return the text, 5 * size / 4 characters; empty for no bytes.
  * @throws error EINVAL naming the size when it is not a multiple of 4.
  */

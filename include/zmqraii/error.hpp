@@ -73,6 +73,7 @@ public:
  */
 class stopped : public error {
 public:
+    /// @param what_arg the operation and its argument, e.g. "recv on socket 'jobs'".
     explicit stopped(const std::string& what_arg) : error(ETERM, what_arg) {}
 };
 
@@ -85,6 +86,7 @@ public:
  */
 class wrong_thread : public std::logic_error {
 public:
+    /// @param what_arg the full report: operation, socket, creation site, threads.
     explicit wrong_thread(const std::string& what_arg) : std::logic_error(what_arg) {}
 };
 
@@ -99,8 +101,8 @@ enum class severity {
 
 /// What destructors and stop() report instead of throwing.
 struct diagnostic {
-    zmqraii::severity level;
-    std::string text;
+    zmqraii::severity level;  ///< How serious it is; only severity::fatal aborts by default.
+    std::string text;         ///< The report, in words.
 };
 
 /// A diagnostic handler. It must not throw; it is called from destructors.

@@ -29,20 +29,29 @@ using byte_view = std::span<const std::byte>;
 /// A read-only view of bytes (a minimal std::span<const std::byte> for C++17).
 class byte_view {
 public:
-    using element_type = const std::byte;
-    using value_type = std::byte;
-    using size_type = std::size_t;
-    using iterator = const std::byte*;
+    using element_type = const std::byte;  ///< As std::span's.
+    using value_type = std::byte;          ///< As std::span's.
+    using size_type = std::size_t;         ///< As std::span's.
+    using iterator = const std::byte*;     ///< As std::span's.
 
+    /// An empty view.
     constexpr byte_view() noexcept = default;
+    /// A view of `n` bytes at `p`.
     constexpr byte_view(const std::byte* p, std::size_t n) noexcept : data_(p), size_(n) {}
 
+    /// The first byte.
     constexpr const std::byte* data() const noexcept { return data_; }
+    /// Number of bytes.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// Number of bytes (as std::span's size_bytes()).
     constexpr std::size_t size_bytes() const noexcept { return size_; }
+    /// True when size() == 0.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// Iterator to the first byte.
     constexpr const std::byte* begin() const noexcept { return data_; }
+    /// Iterator past the last byte.
     constexpr const std::byte* end() const noexcept { return data_ + size_; }
+    /// The byte at `i` (unchecked).
     constexpr const std::byte& operator[](std::size_t i) const noexcept { return data_[i]; }
 
 private:
@@ -114,11 +123,13 @@ public:
     message(const message&) = delete;
     message& operator=(const message&) = delete;
 
+    /// Takes over `other`'s content; `other` becomes empty.
     message(message&& other) noexcept {
         std::memcpy(static_cast<void*>(&msg_), &other.msg_, sizeof msg_);
         zmq_msg_init(&other.msg_);
     }
 
+    /// Releases this content, then takes over `other`'s; `other` becomes empty.
     message& operator=(message&& other) noexcept {
         if (this != &other) {
             zmq_msg_close(&msg_);
@@ -173,6 +184,7 @@ public:
 
     /// The underlying zmq_msg_t, for calls zmqraii does not wrap.
     zmq_msg_t* handle() noexcept { return &msg_; }
+    /// The underlying zmq_msg_t, read-only.
     const zmq_msg_t* handle() const noexcept { return &msg_; }
 
     /// Compares the bytes.

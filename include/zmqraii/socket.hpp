@@ -124,7 +124,9 @@ struct bytes_option_traits {
     using arg_type = std::string_view;
     using result_type = std::string;
     static int set(void* h, int id, std::string_view v) {
-        return zmq_setsockopt(h, id, v.data(), v.size());
+        // An empty std::string_view{} has a null data(); give libzmq a real pointer
+        // (subscribe to "" means everything).
+        return zmq_setsockopt(h, id, v.data() ? v.data() : "", v.size());
     }
     static int get(void* h, int id, std::string& out) {
         char buf[BufferSize];
@@ -139,6 +141,11 @@ template <>
 struct option_traits<std::string> : bytes_option_traits<1024> {
     static std::string text(std::string_view v, const char* name) {
         return hidden_or(name, "\"" + std::string(v) + "\"");
+    }
+    // libzmq clears a text option (plain_username, socks_proxy, bindtodevice,
+    // tcp_accept_filter...) only for a null pointer; "" with a pointer is EINVAL.
+    static int set(void* h, int id, std::string_view v) {
+        return zmq_setsockopt(h, id, v.empty() ? nullptr : v.data(), v.size());
     }
     static int get(void* h, int id, std::string& out) {
         const int rc = bytes_option_traits<1024>::get(h, id, out);
@@ -234,6 +241,7 @@ public:
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
 
+    /// Takes over `other`'s socket (same owner thread); `other` becomes empty.
     socket(socket&& other) noexcept
         : handle_(std::exchange(other.handle_, nullptr)),
           owner_(std::exchange(other.owner_, nullptr)),
@@ -400,9 +408,9 @@ public:
 
     /// Sets a socket option: `s.set(zmqraii::option::sndhwm, 1000)`.
     /// @throws error naming the option and the value (secrets are not printed).
-    template <int Id, class T, access A>
+    template <int Id, class T, access A,
+              std::enable_if_t<socket_option<Id, T, A>::writable, int> = 0>
     void set(socket_option<Id, T, A> opt, typename detail::option_traits<T>::arg_type value) {
-        static_assert(socket_option<Id, T, A>::writable, "this socket option is read-only");
         enter("set");
         if (detail::option_traits<T>::set(handle_, Id, value) != 0) {
             const int e = zmq_errno();
@@ -413,16 +421,25 @@ public:
         if constexpr (Id == ZMQ_LINGER) entry_->ctx->note_linger(value);
     }
 
+    /// A read-only option cannot be set (deleted, so that traits can detect it).
+    template <int Id, class T, access A, class V,
+              std::enable_if_t<!socket_option<Id, T, A>::writable, int> = 0>
+    void set(socket_option<Id, T, A>, const V&) = delete;  // this socket option is read-only
+
     /// Reads a socket option: `int hwm = s.get(zmqraii::option::sndhwm)`.
-    template <int Id, class T, access A>
+    template <int Id, class T, access A,
+              std::enable_if_t<socket_option<Id, T, A>::readable, int> = 0>
     typename detail::option_traits<T>::result_type get(socket_option<Id, T, A> opt) {
-        static_assert(socket_option<Id, T, A>::readable, "this socket option is write-only");
         enter("get");
         typename detail::option_traits<T>::result_type out{};
         if (detail::option_traits<T>::get(handle_, Id, out) != 0)
             detail::throw_last_error("get", std::string(opt.name) + " on " + entry_->describe());
         return out;
     }
+    /// A write-only option cannot be read (deleted, so that traits can detect it).
+    template <int Id, class T, access A,
+              std::enable_if_t<!socket_option<Id, T, A>::readable, int> = 0>
+    void get(socket_option<Id, T, A>) = delete;  // this socket option is write-only
 
     /// SUB/XSUB: receive messages whose first part starts with `topic`.
     void subscribe(std::string_view topic) { set(option::subscribe, topic); }
@@ -458,6 +475,7 @@ public:
 
     /// True while the socket is open (not closed, not moved from).
     bool is_open() const noexcept { return entry_ && flags_ != &detail::closed_flags(); }
+    /// Same as is_open().
     explicit operator bool() const noexcept { return is_open(); }
 
     /// The owner thread's id (a default id for an empty socket). Any thread.
@@ -698,7 +716,9 @@ public:
     socket_handoff() noexcept = default;
     socket_handoff(const socket_handoff&) = delete;
     socket_handoff& operator=(const socket_handoff&) = delete;
+    /// Takes over `other`'s socket; `other` becomes empty.
     socket_handoff(socket_handoff&&) noexcept = default;
+    /// Closes a socket this handoff still holds, then takes over `other`'s.
     socket_handoff& operator=(socket_handoff&& other) noexcept {
         if (this != &other) {
             discard();

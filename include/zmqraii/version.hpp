@@ -10,8 +10,11 @@
 #include <string>
 #include <string_view>
 
+/// zmqraii's major version: changes break the API.
 #define ZMQRAII_VERSION_MAJOR 0
+/// zmqraii's minor version: additions.
 #define ZMQRAII_VERSION_MINOR 1
+/// zmqraii's patch version: fixes.
 #define ZMQRAII_VERSION_PATCH 0
 /// Single number, major * 10000 + minor * 100 + patch.
 #define ZMQRAII_VERSION \
@@ -21,9 +24,9 @@ namespace zmqraii {
 
 /// A version triple.
 struct version_info {
-    int major;
-    int minor;
-    int patch;
+    int major;  ///< Major version.
+    int minor;  ///< Minor version.
+    int patch;  ///< Patch version.
 };
 
 /// The version of zmqraii.
