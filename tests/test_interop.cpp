@@ -13,8 +13,10 @@
 // A peer is SKIPPED (with a WARN naming the reason) only when it is not
 // installed: pyzmq missing (peer.py exits 77), or cppzmq's zmq.hpp not found when
 // CMake configured. The paths come from tests/interop/CMakeLists.txt.
+#include <zmqraii/curve.hpp>
 #include <zmqraii/monitor.hpp>
 #include <zmqraii/socket.hpp>
+#include <zmqraii/version.hpp>
 
 #include "catch.hpp"
 
@@ -374,28 +376,27 @@ TEST_CASE("interop: ROUTER/DEALER with multipart envelopes", "[interop]") {
 }
 
 TEST_CASE("interop: CURVE-encrypted PAIR", "[interop]") {
-    if (!zmq_has("curve")) {
+    if (!zmqraii::has("curve")) {
         WARN("SKIPPED: the linked libzmq was built without CURVE");
         return;
     }
     for_each_peer("CURVE PAIR", [](const peer& p, transport t) {
-        char server_public[41], server_secret[41], client_public[41], client_secret[41];
-        REQUIRE(zmq_curve_keypair(server_public, server_secret) == 0);
-        REQUIRE(zmq_curve_keypair(client_public, client_secret) == 0);
+        const zmqraii::curve_keypair server_keys = zmqraii::generate_curve_keypair();
+        const zmqraii::curve_keypair client_keys = zmqraii::generate_curve_keypair();
 
         zmqraii::context ctx;
         temp_dir dir;
         zmqraii::socket server(ctx, socket_type::pair, "curve server");
         server.set(zmqraii::option::curve_server, true);
-        server.set(zmqraii::option::curve_secretkey, server_secret);
+        server.set(zmqraii::option::curve_secretkey, server_keys.secret_key);
         zmqraii::socket_monitor handshakes(ctx, server,
                                            zmqraii::event_kind::handshake_succeeded |
                                                zmqraii::event_kind::handshake_failed_no_detail |
                                                zmqraii::event_kind::handshake_failed_protocol |
                                                zmqraii::event_kind::handshake_failed_auth);
         const std::string ep = bind_any(server, t, dir, "curve");
-        auto child =
-            start_peer(p, {"curve-client", ep, server_public, client_public, client_secret});
+        auto child = start_peer(p, {"curve-client", ep, server_keys.public_key,
+                                    client_keys.public_key, client_keys.secret_key});
 
         const auto hello = recv_from(server, child, "hello").to_string();
         CHECK(hello == "hello over curve");
