@@ -404,6 +404,133 @@ public:
         }
     }
 
+    // ---- buffers ----------------------------------------------------------------
+    // Send from any contiguous bytes, receive into a caller's buffer, and the
+    // checked raw handle that multipart.hpp and poller.hpp build on.
+
+private:
+    // Elements of a contiguous container, when sending or receiving its bytes is
+    // meaningful: trivially copyable, and not a message (never copied implicitly).
+    // Sending also leaves string-like types to the string_view overloads.
+    template <class B>
+    using bytes_element_t = std::remove_pointer_t<decltype(std::declval<B>().data())>;
+    template <class B, class = decltype(std::declval<B>().size())>
+    using enable_if_bytes_t = std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B>> &&
+                                                   !std::is_same_v<std::decay_t<B>, message> &&
+                                                   !std::is_convertible_v<B, std::string_view>,
+                                               int>;
+    template <class B, class = decltype(std::declval<B&>().size())>
+    using enable_if_writable_bytes_t =
+        std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B&>> &&
+                             !std::is_const_v<bytes_element_t<B&>> &&
+                             !std::is_same_v<std::decay_t<B>, message>,
+                         int>;
+
+    template <class B>
+    static std::size_t byte_size(const B& b) noexcept {
+        return static_cast<std::size_t>(b.size()) * sizeof(*b.data());
+    }
+
+public:
+    /// Sends the bytes of a contiguous container (copied), blocking.
+    /**
+     * Accepts anything with member data() and size() whose elements are trivially
+     * copyable: std::vector, std::array, std::span (C++20), ... String-like types
+     * (std::string, std::string_view, const char*) and byte_view take the overloads
+     * above; a message is never copied implicitly (send(std::move(m))).
+     * @throws stopped when the context stops; error otherwise.
+     */
+    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
+    void send(const Bytes& bytes, send_flags flags = send_flags::none) {
+        send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
+    }
+    /// Sends the bytes of a contiguous container without blocking.
+    /// @return false where the send would block (nothing was sent).
+    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
+    bool try_send(const Bytes& bytes, send_flags flags = send_flags::none) {
+        return try_send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
+    }
+
+    /// What recv_into() wrote. Truncation is reported, never hidden.
+    struct recv_result {
+        /// Bytes written into the caller's buffer (at most its capacity).
+        std::size_t size;
+        /// Size of the message part as it was sent.
+        std::size_t full_size;
+        /// True when the part did not fit: bytes past `size` were discarded.
+        bool truncated() const noexcept { return full_size > size; }
+        /// True when more parts of the same message follow.
+        bool more;
+    };
+
+private:
+    recv_result into_result(int n, std::size_t capacity, const char* op) {
+        int more = 0;
+        std::size_t len = sizeof more;
+        if (zmq_getsockopt(handle_, ZMQ_RCVMORE, &more, &len) != 0) throw_op_error(zmq_errno(), op);
+        const auto full = static_cast<std::size_t>(n);
+        return recv_result{full < capacity ? full : capacity, full, more != 0};
+    }
+
+public:
+    /// Receives one message part into `buf`, blocking.
+    /**
+     * Copies at most `capacity` bytes. A longer part is truncated: the result says so
+     * (truncated(), full_size) and libzmq discards the rest of that part. Use recv()
+     * for parts of unknown size.
+     * @throws stopped when the context stops; error otherwise.
+     */
+    recv_result recv_into(void* buf, std::size_t capacity) {
+        enter("recv_into");
+        int n;
+        while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, 0)) < 0))
+            recv_failed("recv_into");
+        return into_result(n, capacity, "recv_into");
+    }
+    /// Receives into a writable contiguous container (its current size is the capacity).
+    template <class Buffer, enable_if_writable_bytes_t<Buffer> = 0>
+    recv_result recv_into(Buffer&& buf) {
+        return recv_into(static_cast<void*>(buf.data()), byte_size(buf));
+    }
+
+    /// Receives into `buf` without blocking. @return empty where no part is ready.
+    std::optional<recv_result> try_recv_into(void* buf, std::size_t capacity) {
+        enter("try_recv_into");
+        int n;
+        while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
+            if (!try_failed("try_recv_into")) return std::nullopt;
+        return into_result(n, capacity, "try_recv_into");
+    }
+    /// Receives into a writable contiguous container without blocking.
+    template <class Buffer, enable_if_writable_bytes_t<Buffer> = 0>
+    std::optional<recv_result> try_recv_into(Buffer&& buf) {
+        return try_recv_into(static_cast<void*>(buf.data()), byte_size(buf));
+    }
+
+    /// Receives into `buf`, waiting at most `timeout`. @return empty on timeout.
+    /// @throws stopped when the context stops while it waits.
+    template <class Rep, class Period>
+    std::optional<recv_result> recv_into_for(void* buf, std::size_t capacity,
+                                             std::chrono::duration<Rep, Period> timeout) {
+        const auto deadline = deadline_after(timeout);
+        for (;;) {
+            if (auto r = try_recv_into(buf, capacity)) return r;
+            if (!wait_for_event("recv_into_for", ZMQ_POLLIN, deadline)) return std::nullopt;
+        }
+    }
+
+    /// The raw libzmq socket after the checks every operation makes, reported as `op`.
+    /**
+     * For code built on top of socket (multipart, poller, proxies): throws exactly
+     * what send() or recv() would throw before touching libzmq (wrong_thread, a
+     * closed-socket error, stopped), with `op` naming the operation in the message.
+     * Map a failed libzmq call with describe() and detail::throw_error().
+     */
+    void* checked_handle(const char* op) {
+        enter(op);
+        return handle_;
+    }
+
     // ---- options --------------------------------------------------------------
 
     /// Sets a socket option: `s.set(zmqraii::option::sndhwm, 1000)`.
