@@ -11,6 +11,7 @@
 #include <zmqraii/message.hpp>
 #include <zmqraii/monitor.hpp>
 #include <zmqraii/monitor_event.hpp>
+#include <zmqraii/multipart.hpp>
 #include <zmqraii/options.hpp>
 #include <zmqraii/proxy.hpp>
 #include <zmqraii/socket.hpp>
