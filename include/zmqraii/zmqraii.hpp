@@ -13,6 +13,7 @@
 #include <zmqraii/monitor_event.hpp>
 #include <zmqraii/multipart.hpp>
 #include <zmqraii/options.hpp>
+#include <zmqraii/poller.hpp>
 #include <zmqraii/proxy.hpp>
 #include <zmqraii/socket.hpp>
 #include <zmqraii/version.hpp>
