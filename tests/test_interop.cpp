@@ -15,6 +15,7 @@
 // CMake configured. The paths come from tests/interop/CMakeLists.txt.
 #include <zmqraii/curve.hpp>
 #include <zmqraii/monitor.hpp>
+#include <zmqraii/multipart.hpp>
 #include <zmqraii/socket.hpp>
 #include <zmqraii/version.hpp>
 
@@ -218,16 +219,20 @@ zmqraii::message recv_from(zmqraii::socket& s, child_process& child, const std::
     return {};
 }
 
+// Receives a whole multipart message, failing at once if the peer exits first.
 std::vector<std::string> recv_parts(zmqraii::socket& s, child_process& child,
                                     const std::string& what) {
-    std::vector<std::string> parts;
-    zmqraii::message m = recv_from(s, child, what);
-    parts.push_back(m.to_string());
-    while (m.more()) {
-        m = s.recv();  // the rest of a multipart message is already here
-        parts.push_back(m.to_string());
+    const auto deadline = std::chrono::steady_clock::now() + peer_limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (auto m = zmqraii::recv_multipart_for(s, 100ms)) {
+            std::vector<std::string> parts;
+            for (const auto& part : *m) parts.push_back(part.to_string());
+            return parts;
+        }
+        if (child.exited()) FAIL(what << ": the peer ended (" << child.describe() << ") first");
     }
-    return parts;
+    FAIL(what << ": nothing from the peer within 20 s");
+    return {};
 }
 
 // Sends one part, failing at once if the peer exits before it can be queued.
@@ -241,10 +246,16 @@ void send_to(zmqraii::socket& s, child_process& child, const std::string& text,
     FAIL("send: could not send to the peer within 20 s");
 }
 
+// Sends a whole multipart message, failing at once if the peer exits first.
 void send_parts(zmqraii::socket& s, child_process& child, const std::vector<std::string>& parts) {
-    for (std::size_t i = 0; i < parts.size(); ++i)
-        send_to(s, child, parts[i],
-                i + 1 < parts.size() ? zmqraii::send_flags::more : zmqraii::send_flags::none);
+    zmqraii::multipart m;
+    for (const auto& part : parts) m.push_back(std::string_view(part));
+    const auto deadline = std::chrono::steady_clock::now() + peer_limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (zmqraii::send_multipart_for(s, std::move(m), 100ms)) return;  // unchanged if not
+        if (child.exited()) FAIL("send: the peer ended (" << child.describe() << ") first");
+    }
+    FAIL("send: could not send to the peer within 20 s");
 }
 
 void require_success(child_process& child) {

@@ -3,6 +3,7 @@
 // values, read on the owner thread or on a monitor thread; clean ends on stop(),
 // on the monitored socket's close and on context stop.
 #include <zmqraii/monitor.hpp>
+#include <zmqraii/poller.hpp>
 
 #include "catch.hpp"
 
@@ -193,6 +194,29 @@ TEST_CASE("the monitor's socket can be polled", "[monitor]") {
     REQUIRE(e);
     CHECK(e->kind == zmqraii::event_kind::listening);
     CHECK(e->endpoint == server.last_endpoint());
+}
+
+TEST_CASE("the monitor's socket works in a zmqraii::poller", "[monitor]") {
+    using zmqraii::event_kind;
+    zmqraii::context ctx;
+    zmqraii::socket server(ctx, zmqraii::socket_type::router);
+    zmqraii::socket_monitor m(ctx, server, event_kind::listening | event_kind::accepted);
+    std::vector<zmqraii::monitor_event> got;
+    zmqraii::poller p;  // after the monitor: destroyed first
+    p.add(m.socket(), zmqraii::poll_events::in, [&](zmqraii::poll_events) {
+        while (auto e = m.try_next()) got.push_back(*e);
+    });
+
+    server.bind("tcp://127.0.0.1:*");
+    zmqraii::socket client(ctx, zmqraii::socket_type::dealer);
+    client.connect(server.last_endpoint());
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (got.size() < 2 && std::chrono::steady_clock::now() < deadline) p.wait(100ms);
+
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].kind == event_kind::listening);
+    CHECK(got[1].kind == event_kind::accepted);
+    p.remove(m.socket());
 }
 
 TEST_CASE("a monitor belongs to the monitored socket's owner thread", "[monitor]") {
