@@ -21,6 +21,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,6 +184,13 @@ TEST_CASE("operations after close() throw an error saying the socket is closed",
     require_error([&] { s.last_endpoint(); }, ENOTSOCK, parts);
     require_error([&] { s.handle(); }, ENOTSOCK, {"handle", "closed", "'shut'"});
     require_error([&] { (void)std::move(s).release(); }, ENOTSOCK, {"release", "closed", "'shut'"});
+    char buf[4];
+    const std::vector<char> bytes{'b'};
+    require_error([&] { s.send(bytes); }, ENOTSOCK, parts);
+    require_error([&] { (void)s.recv_into(buf, sizeof buf); }, ENOTSOCK,
+                  {"recv_into", "closed", "'shut'"});
+    require_error([&] { (void)s.try_recv_into(buf, sizeof buf); }, ENOTSOCK, parts);
+    require_error([&] { (void)s.checked_handle("my_op"); }, ENOTSOCK, {"my_op", "closed"});
     CHECK(m.to_string() == "m");
 
     // The identity stays readable after close.

@@ -14,11 +14,13 @@
 
 #include "catch.hpp"
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <future>
 #include <memory>
@@ -29,6 +31,7 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <poll.h>
 #include <sys/wait.h>
@@ -172,6 +175,12 @@ TEST_CASE("sending from a non-owner thread is refused and sends nothing", "[owne
     check_refused(from_other_thread([&] { s.try_send(static_cast<const void*>("x"), 1); }),
                   "try_send", id);
     check_refused(from_other_thread([&] { s.try_send(std::move(m)); }), "try_send", id);
+    const std::vector<char> bytes{'v', 'e', 'c'};
+    const std::array<std::uint16_t, 2> words{1, 2};
+    check_refused(from_other_thread([&] { s.send(bytes); }), "send", id);
+    check_refused(from_other_thread([&] { s.send(words); }), "send", id);
+    check_refused(from_other_thread([&] { s.try_send(bytes); }), "try_send", id);
+    check_refused(from_other_thread([&] { (void)s.checked_handle("my_op"); }), "my_op", id);
     // The operation's name in these two reports: see the [!shouldfail] cases below.
     check_report(from_other_thread([&] { s.send_for(std::move(m), 10ms); }), id);
     check_report(from_other_thread([&] { s.send_for("x", 10ms); }), id);
@@ -201,6 +210,16 @@ TEST_CASE("receiving from a non-owner thread is refused and consumes nothing", "
     check_refused(from_other_thread([&] { (void)s.try_recv(m); }), "try_recv", id);
     check_report(from_other_thread([&] { (void)s.recv_for(10ms); }), id);
     check_report(from_other_thread([&] { (void)s.recv_for(m, 10ms); }), id);
+    char buf[16] = "untouched";
+    std::vector<char> vbuf(16, 'u');
+    check_refused(from_other_thread([&] { (void)s.recv_into(buf, sizeof buf); }), "recv_into", id);
+    check_refused(from_other_thread([&] { (void)s.recv_into(vbuf); }), "recv_into", id);
+    check_refused(from_other_thread([&] { (void)s.try_recv_into(buf, sizeof buf); }),
+                  "try_recv_into", id);
+    check_refused(from_other_thread([&] { (void)s.try_recv_into(vbuf); }), "try_recv_into", id);
+    check_report(from_other_thread([&] { (void)s.recv_into_for(buf, sizeof buf, 10ms); }), id);
+    CHECK(std::string(buf) == "untouched");
+    CHECK(vbuf == std::vector<char>(16, 'u'));
 
     CHECK(m.to_string() == "untouched");
     const auto got = s.try_recv();
@@ -304,7 +323,8 @@ TEST_CASE("close and release from a non-owner thread while the owner lives are r
 
 // The wrong_thread report names the operation the user called, not the one it is
 // built on. These fail with the current headers (send_for reports "try_send",
-// recv_for "try_recv", subscribe/unsubscribe "set", last_endpoint "get").
+// recv_for "try_recv", recv_into_for "try_recv_into", subscribe/unsubscribe
+// "set", last_endpoint "get").
 namespace {
 struct op_name_fixture {
     zmqraii::context ctx;
@@ -327,6 +347,13 @@ TEST_CASE("wrong_thread from send_for names send_for", "[ownership][!shouldfail]
 TEST_CASE("wrong_thread from recv_for names recv_for", "[ownership][!shouldfail]") {
     op_name_fixture f;
     check_refused(from_other_thread([&] { (void)f.s->recv_for(10ms); }), "recv_for", f.id());
+}
+
+TEST_CASE("wrong_thread from recv_into_for names recv_into_for", "[ownership][!shouldfail]") {
+    op_name_fixture f;
+    char buf[8];
+    check_refused(from_other_thread([&] { (void)f.s->recv_into_for(buf, sizeof buf, 10ms); }),
+                  "recv_into_for", f.id());
 }
 
 TEST_CASE("wrong_thread from subscribe names subscribe", "[ownership][!shouldfail]") {

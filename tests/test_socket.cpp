@@ -386,6 +386,14 @@ TEST_CASE("every operation on a moved-from socket throws ENOTSOCK", "[socket]") 
         require_moved_from_error([&] { s.last_endpoint(); });
         require_moved_from_error([&] { s.handle(); });
         require_moved_from_error([&] { (void)std::move(s).release(); });
+        char buf[4];
+        const std::vector<char> bytes{'b'};
+        require_moved_from_error([&] { s.send(bytes); });
+        require_moved_from_error([&] { s.try_send(bytes); });
+        require_moved_from_error([&] { (void)s.recv_into(buf, sizeof buf); });
+        require_moved_from_error([&] { (void)s.try_recv_into(buf, sizeof buf); });
+        require_moved_from_error([&] { (void)s.recv_into_for(buf, sizeof buf, 1ms); });
+        require_moved_from_error([&] { (void)s.checked_handle("my_op"); });
         CHECK(m.to_string() == "m");  // nothing was consumed
 
         // Read-only identity and close() are harmless on an empty socket.
