@@ -8,6 +8,7 @@
 #include <zmqraii/context.hpp>
 #include <zmqraii/curve.hpp>
 #include <zmqraii/error.hpp>
+#include <zmqraii/mailbox.hpp>
 #include <zmqraii/message.hpp>
 #include <zmqraii/monitor.hpp>
 #include <zmqraii/monitor_event.hpp>
@@ -17,5 +18,7 @@
 #include <zmqraii/proxy.hpp>
 #include <zmqraii/socket.hpp>
 #include <zmqraii/version.hpp>
+#include <zmqraii/worker.hpp>
+#include <zmqraii/worker_pipe.hpp>
 
 #endif  // ZMQRAII_ZMQRAII_HPP_INCLUDED
