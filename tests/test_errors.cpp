@@ -156,6 +156,26 @@ TEST_CASE("unbind or disconnect of an endpoint never used names it", "[errors]")
     CHECK_NOTHROW(s.unbind(bound));  // the real one is still there
 }
 
+TEST_CASE("a blocking call whose rcvtimeo/sndtimeo expired is an EAGAIN error", "[errors]") {
+    zmqraii::context ctx;
+    SECTION("recv with rcvtimeo: the error points to recv_for") {
+        zmqraii::socket s(ctx, zmqraii::socket_type::pull, "timed");
+        s.bind("inproc://errors-rcvtimeo");
+        s.set(zmqraii::option::rcvtimeo, 10ms);
+        require_error([&] { (void)s.recv(); }, EAGAIN,
+                      {"recv", "'timed'", "timed out", "rcvtimeo", "recv_for"});
+        zmqraii::message m;
+        require_error([&] { s.recv(m); }, EAGAIN, {"recv", "timed out"});
+    }
+    SECTION("send with sndtimeo and no peer") {
+        zmqraii::socket s(ctx, zmqraii::socket_type::push, "timed");
+        s.set(zmqraii::option::sndtimeo, 10ms);
+        zmqraii::message m("not lost");
+        require_error([&] { s.send(std::move(m)); }, EAGAIN, {"send", "'timed'"});
+        CHECK(m.to_string() == "not lost");  // NOLINT(bugprone-use-after-move)
+    }
+}
+
 TEST_CASE("operations after close() throw an error saying the socket is closed", "[errors]") {
     zmqraii::context ctx;
     zmqraii::socket s(ctx, zmqraii::socket_type::sub, "shut");

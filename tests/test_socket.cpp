@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <future>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -453,4 +454,15 @@ TEST_CASE("handle() is the raw libzmq socket", "[socket]") {
     std::size_t len = sizeof type;
     REQUIRE(zmq_getsockopt(h, ZMQ_TYPE, &type, &len) == 0);
     CHECK(type == ZMQ_DEALER);
+}
+
+// socket.hpp documents describe() as "Name, type, creation site and owner, as stop
+// reports print them"; it returns socket_entry::describe(), which has no owner.
+TEST_CASE("describe() names the owner thread, as documented", "[socket][!shouldfail]") {
+    zmqraii::context ctx;
+    zmqraii::socket s(ctx, zmqraii::socket_type::pull, "described");
+    std::ostringstream owner;
+    owner << std::this_thread::get_id();
+    INFO("describe(): " << s.describe());
+    CHECK_THAT(s.describe(), contains("owned by thread " + owner.str()));
 }
