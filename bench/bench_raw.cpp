@@ -11,7 +11,7 @@
 
 namespace {
 
-[[noreturn]] BENCH_NOINLINE void zmq_failed(const char* op) {
+[[noreturn]] ZMQRAII_BENCH_NOINLINE void zmq_failed(const char* op) {
     throw bench::failure(std::string(op) + ": " + zmq_strerror(zmq_errno()));
 }
 

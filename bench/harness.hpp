@@ -47,9 +47,9 @@
 #include <vector>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define BENCH_NOINLINE __attribute__((noinline))
+#define ZMQRAII_BENCH_NOINLINE __attribute__((noinline))
 #else
-#define BENCH_NOINLINE
+#define ZMQRAII_BENCH_NOINLINE
 #endif
 
 namespace bench {
@@ -74,16 +74,17 @@ struct options {
     int linger_ms = 1000;         // ZMQ_LINGER of every socket
 };
 
-[[noreturn]] inline void usage_error(const char* prog, const std::string& why) {
-    std::fprintf(stderr,
+[[noreturn]] inline void usage_error(const char* prog, const std::string& why, int status = 2) {
+    std::fprintf(status == 0 ? stdout : stderr,
                  "%s: %s\n"
                  "usage: %s --scenario thr_inproc|thr_tcp|lat_inproc|lat_tcp --size BYTES "
                  "--count N [--warmup N] [--hwm N]\n"
                  "  thr_*: PUSH/PULL throughput, N messages timed at the receiver\n"
                  "  lat_*: REQ/REP, N round trips timed at the requester\n"
-                 "Prints one JSON line; exits non-zero on any error or failed verification.\n",
+                 "Prints one JSON line. Exit status: 0 success, 1 a message failed\n"
+                 "verification, 2 an error (usage, libzmq, wrapper exception).\n",
                  prog, why.c_str(), prog);
-    std::exit(2);
+    std::exit(status);
 }
 
 inline std::uint64_t parse_count(const char* prog, const char* flag, const char* text) {
@@ -101,7 +102,7 @@ inline options parse_args(int argc, char** argv) {
     bool have_count = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "-h" || a == "--help") usage_error(prog, "help");
+        if (a == "-h" || a == "--help") usage_error(prog, "benchmark", 0);
         if (i + 1 >= argc) usage_error(prog, "missing value after " + a);
         const char* v = argv[++i];
         if (a == "--scenario") {
@@ -140,9 +141,9 @@ inline options parse_args(int argc, char** argv) {
 // (little-endian, truncated for sizes below 8). The receiver checks count,
 // size and sequence of every message.
 
-[[noreturn]] BENCH_NOINLINE inline void verify_failed(const char* impl, const char* where,
-                                                      std::uint64_t seq, std::size_t size,
-                                                      std::size_t expected_size) {
+[[noreturn]] ZMQRAII_BENCH_NOINLINE inline void verify_failed(const char* impl, const char* where,
+                                                              std::uint64_t seq, std::size_t size,
+                                                              std::size_t expected_size) {
     std::fprintf(stderr,
                  "bench %s: verification failed in %s at message %llu: size %zu "
                  "(expected %zu) or wrong sequence number\n",
@@ -189,8 +190,8 @@ struct peer_sync {
 
 // An exception in either thread ends the process at once (status 2): the other
 // thread may be blocked in a call that nothing would wake.
-[[noreturn]] BENCH_NOINLINE inline void fatal_error(const char* impl, const char* where,
-                                                    const char* what) {
+[[noreturn]] ZMQRAII_BENCH_NOINLINE inline void fatal_error(const char* impl, const char* where,
+                                                            const char* what) {
     std::fprintf(stderr, "bench %s: %s: %s\n", impl, where, what);
     std::fflush(stderr);
     std::_Exit(2);
@@ -199,9 +200,9 @@ struct peer_sync {
 // Throughput, sending side (peer thread): PUSH connects and sends
 // warmup + count copies of a `size`-byte buffer, each stamped with its number.
 template <class Impl>
-BENCH_NOINLINE void thr_sender(typename Impl::context& ctx, const options& o,
-                               std::shared_future<std::string> endpoint,
-                               std::shared_future<void> done) {
+ZMQRAII_BENCH_NOINLINE void thr_sender(typename Impl::context& ctx, const options& o,
+                                       std::shared_future<std::string> endpoint,
+                                       std::shared_future<void> done) {
     try {
         typename Impl::socket s = Impl::open(ctx, kind::push);
         Impl::set_options(s, o.hwm, o.linger_ms);
@@ -225,8 +226,8 @@ BENCH_NOINLINE void thr_sender(typename Impl::context& ctx, const options& o,
 // Throughput, receiving side (main thread): PULL binds, receives warmup
 // messages, then times `count` more. Returns seconds.
 template <class Impl>
-BENCH_NOINLINE double thr_receiver(typename Impl::context& ctx, const options& o, peer_sync& sync,
-                                   std::thread& peer) {
+ZMQRAII_BENCH_NOINLINE double thr_receiver(typename Impl::context& ctx, const options& o,
+                                           peer_sync& sync, std::thread& peer) {
     try {
         typename Impl::socket s = Impl::open(ctx, kind::pull);
         Impl::set_options(s, o.hwm, o.linger_ms);
@@ -264,9 +265,9 @@ BENCH_NOINLINE double thr_receiver(typename Impl::context& ctx, const options& o
 // Latency, replying side (peer thread): REP connects and echoes every request
 // (copy-send of the received bytes) after checking it.
 template <class Impl>
-BENCH_NOINLINE void lat_replier(typename Impl::context& ctx, const options& o,
-                                std::shared_future<std::string> endpoint,
-                                std::shared_future<void> done) {
+ZMQRAII_BENCH_NOINLINE void lat_replier(typename Impl::context& ctx, const options& o,
+                                        std::shared_future<std::string> endpoint,
+                                        std::shared_future<void> done) {
     try {
         typename Impl::socket s = Impl::open(ctx, kind::rep);
         Impl::set_options(s, o.hwm, o.linger_ms);
@@ -290,8 +291,8 @@ BENCH_NOINLINE void lat_replier(typename Impl::context& ctx, const options& o,
 // Latency, requesting side (main thread): REQ binds, does warmup round trips,
 // then times `count` more. Returns seconds.
 template <class Impl>
-BENCH_NOINLINE double lat_requester(typename Impl::context& ctx, const options& o, peer_sync& sync,
-                                    std::thread& peer) {
+ZMQRAII_BENCH_NOINLINE double lat_requester(typename Impl::context& ctx, const options& o,
+                                            peer_sync& sync, std::thread& peer) {
     try {
         typename Impl::socket s = Impl::open(ctx, kind::req);
         Impl::set_options(s, o.hwm, o.linger_ms);

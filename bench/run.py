@@ -367,6 +367,9 @@ def main():
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.repeats < 1:
         die("--repeats must be at least 1 (5 or more for a result worth reading)")
+    if args.repeats < 5 and not args.instr:
+        print("run.py: warning: with fewer than 5 repeats the raw-vs-raw spread says little",
+              file=sys.stderr)
 
     start = time.time()
     if args.instr:
