@@ -106,8 +106,9 @@ struct worker_run {
     static void run(zmqraii::context& ctx, std::shared_ptr<detail::worker_state> st, Body body,
                     detail::source_site site) noexcept {
         std::exception_ptr err;
+        worker_pipe pipe;  // closed after signal_ended: a finished stop implies ended()
         try {
-            worker_pipe pipe(
+            pipe = worker_pipe(
                 zmqraii::socket(ctx, socket_type::pair, st->name + " pipe (worker end)", site),
                 false, st);
             pipe.socket().connect(st->endpoint);
