@@ -48,6 +48,7 @@ namespace zmqraii {
  */
 class mailbox_closed : public error {
 public:
+    /// @param what_arg the operation, e.g. "mailbox push: mailbox is closed".
     explicit mailbox_closed(const std::string& what_arg) : error(EPIPE, what_arg) {}
 };
 

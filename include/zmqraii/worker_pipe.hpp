@@ -120,8 +120,10 @@ public:
     worker_pipe() noexcept = default;
     worker_pipe(const worker_pipe&) = delete;
     worker_pipe& operator=(const worker_pipe&) = delete;
-    worker_pipe(worker_pipe&&) noexcept = default;
-    worker_pipe& operator=(worker_pipe&&) noexcept = default;
+    /// Takes over `other`'s end; `other` becomes empty.
+    worker_pipe(worker_pipe&& other) noexcept = default;
+    /// Closes this end (on its owner thread), then takes over `other`'s.
+    worker_pipe& operator=(worker_pipe&& other) noexcept = default;
     ~worker_pipe() = default;
 
     /// Sends one part; send_flags::more says that more parts of it follow.
