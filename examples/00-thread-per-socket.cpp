@@ -63,8 +63,8 @@ int main() {
     producer.join();
 
     const std::int64_t expected = std::int64_t{jobs} * (jobs + 1) * (2 * jobs + 1) / 6;
-    std::printf("sum of squares 1..%d = %lld (expected %lld)\n", jobs,
-                static_cast<long long>(sum), static_cast<long long>(expected));
+    std::printf("sum of squares 1..%d = %lld (expected %lld)\n", jobs, static_cast<long long>(sum),
+                static_cast<long long>(expected));
 
     // Ordered stop: wakes the workers, closes `collector` (this thread owns it),
     // waits for the workers to close theirs, terminates the context.

@@ -93,7 +93,8 @@ TEST_CASE("one context shared by many threads", "[context][threads]") {
         threads.emplace_back([&ctx, t] {
             zmqraii::socket out(ctx, zmqraii::socket_type::push, "worker " + std::to_string(t));
             out.connect("inproc://sink");
-            for (int i = 0; i < per_thread; ++i) out.send(std::to_string(t) + ":" + std::to_string(i));
+            for (int i = 0; i < per_thread; ++i)
+                out.send(std::to_string(t) + ":" + std::to_string(i));
         });
     }
     std::vector<int> next(threads_n, 0);
@@ -313,7 +314,7 @@ TEST_CASE("stop reports a wait on infinite linger, and finishes when it is deliv
         push.send("must be delivered");
     }
     CHECK_FALSE(ctx.stop_for(300ms));
-    CHECK(ctx.live_sockets().empty());  // not waiting on sockets...
+    CHECK(ctx.live_sockets().empty());                  // not waiting on sockets...
     CHECK_THAT(ctx.stop_report(), contains("linger"));  // ...but on pending messages
     CHECK_THAT(ctx.stop_report(), contains("forever"));
 

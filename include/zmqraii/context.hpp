@@ -85,7 +85,8 @@ public:
         auto fail = [ctx](const char* what, int value) {
             const int e = zmq_errno();
             zmq_ctx_term(ctx);
-            detail::throw_error(e, "context set", std::string(what) + " = " + std::to_string(value));
+            detail::throw_error(e, "context set",
+                                std::string(what) + " = " + std::to_string(value));
         };
         if (opts.io_threads != ZMQ_IO_THREADS_DFLT &&
             zmq_ctx_set(ctx, ZMQ_IO_THREADS, opts.io_threads) != 0)
@@ -144,9 +145,9 @@ public:
         state_->begin_stop();
         const auto now = std::chrono::steady_clock::now();
         const auto g = std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace);
-        const auto deadline =
-            (std::chrono::steady_clock::time_point::max() - now > g) ? now + g
-                                                                   : std::chrono::steady_clock::time_point::max();
+        const auto deadline = (std::chrono::steady_clock::time_point::max() - now > g)
+                                  ? now + g
+                                  : std::chrono::steady_clock::time_point::max();
         return state_->finish_stop(deadline, false);
     }
 
@@ -178,7 +179,8 @@ public:
                                     std::to_string(value) +
                                     ": only takes effect before the first socket is created");
         if (zmq_ctx_set(state_->handle(), Id, value) != 0)
-            detail::throw_last_error("context set", std::string(opt.name) + " = " + std::to_string(value));
+            detail::throw_last_error("context set",
+                                     std::string(opt.name) + " = " + std::to_string(value));
     }
 
     /// A read-only context option cannot be set (deleted, so that traits can detect it).

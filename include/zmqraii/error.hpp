@@ -154,14 +154,14 @@ inline std::string describe(std::string_view op, std::string_view arg) {
 
 /// Throws zmqraii::error (or stopped for ETERM) for errnum.
 [[noreturn]] ZMQRAII_COLD inline void throw_error(int errnum, std::string_view op,
-                                                   std::string_view arg = {}) {
+                                                  std::string_view arg = {}) {
     if (errnum == ETERM) throw stopped(describe(op, arg) + ": context was stopped");
     throw error(errnum, describe(op, arg));
 }
 
 /// Throws for the current zmq_errno().
 [[noreturn]] ZMQRAII_COLD inline void throw_last_error(std::string_view op,
-                                                        std::string_view arg = {}) {
+                                                       std::string_view arg = {}) {
     throw_error(zmq_errno(), op, arg);
 }
 

@@ -208,8 +208,8 @@ private:
         }
         auto* owned = new C(std::move(c));
         // data() of a moved-to container is the buffer the caller had.
-        if (zmq_msg_init_data(&msg_, const_cast<void*>(static_cast<const void*>(owned->data())),
-                              n, &free_owned<C>, owned) != 0) {
+        if (zmq_msg_init_data(&msg_, const_cast<void*>(static_cast<const void*>(owned->data())), n,
+                              &free_owned<C>, owned) != 0) {
             const int e = zmq_errno();
             c = std::move(*owned);  // give the bytes back: nothing is lost
             delete owned;

@@ -541,9 +541,10 @@ public:
         enter("set");
         if (detail::option_traits<T>::set(handle_, Id, value) != 0) {
             const int e = zmq_errno();
-            detail::throw_error(e, "set", std::string(opt.name) + " = " +
-                                              detail::option_traits<T>::text(value, opt.name) +
-                                              " on " + entry_->describe());
+            detail::throw_error(e, "set",
+                                std::string(opt.name) + " = " +
+                                    detail::option_traits<T>::text(value, opt.name) + " on " +
+                                    entry_->describe());
         }
         if constexpr (Id == ZMQ_LINGER) entry_->ctx->note_linger(value);
     }
@@ -746,7 +747,8 @@ private:
     }
 
     // Waits with zmq_poll until `events` or the deadline. False on timeout.
-    bool wait_for_event(const char* op, short events, std::chrono::steady_clock::time_point deadline) {
+    bool wait_for_event(const char* op, short events,
+                        std::chrono::steady_clock::time_point deadline) {
         for (;;) {
             enter(op);
             const auto now = std::chrono::steady_clock::now();
@@ -754,7 +756,8 @@ private:
             long ms = -1;
             if (deadline != std::chrono::steady_clock::time_point::max()) {
                 const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
-                ms = static_cast<long>(std::min<std::chrono::milliseconds::rep>(left.count(), LONG_MAX));
+                ms = static_cast<long>(
+                    std::min<std::chrono::milliseconds::rep>(left.count(), LONG_MAX));
             }
             zmq_pollitem_t item{handle_, 0, events, 0};
             const int rc = zmq_poll(&item, 1, ms);
@@ -890,8 +893,10 @@ private:
 
     void discard() noexcept {
         if (!entry_) return;
-        if (!entry_->ctx->forked()) entry_->ctx->close(*entry_);
-        else new std::shared_ptr<detail::socket_entry>(std::move(entry_));
+        if (!entry_->ctx->forked())
+            entry_->ctx->close(*entry_);
+        else
+            new std::shared_ptr<detail::socket_entry>(std::move(entry_));
         entry_.reset();
     }
 

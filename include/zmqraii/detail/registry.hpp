@@ -42,12 +42,12 @@ namespace zmqraii {
 
 /// One open socket, as context::live_sockets() and stop reports list it.
 struct socket_info {
-    std::string name;            ///< The name given at creation, or empty.
-    zmqraii::socket_type type;   ///< The socket type.
-    std::string created_at;      ///< "file:line" of the constructor call.
-    std::thread::id owner;       ///< Owner thread's id (default id while handed off).
-    std::string owner_label;     ///< "thread 1402 (#3)", "(handed off)", "... exited".
-    bool owner_alive = true;     ///< False once the owner thread has exited.
+    std::string name;           ///< The name given at creation, or empty.
+    zmqraii::socket_type type;  ///< The socket type.
+    std::string created_at;     ///< "file:line" of the constructor call.
+    std::thread::id owner;      ///< Owner thread's id (default id while handed off).
+    std::string owner_label;    ///< "thread 1402 (#3)", "(handed off)", "... exited".
+    bool owner_alive = true;    ///< False once the owner thread has exited.
 
     /// "socket 'results' (pull, created at main.cpp:12, owned by thread 1402 (#3))".
     std::string to_string() const {
@@ -111,8 +111,7 @@ inline void mark_forked_child() noexcept;
 inline void install_fork_handler() {
     static const bool installed = [] {
         ::pthread_atfork([] { fork_list::get().mutex.lock(); },
-                         [] { fork_list::get().mutex.unlock(); },
-                         [] { mark_forked_child(); });
+                         [] { fork_list::get().mutex.unlock(); }, [] { mark_forked_child(); });
         return true;
     }();
     (void)installed;
@@ -141,14 +140,15 @@ public:
             v.erase(std::remove(v.begin(), v.end(), this), v.end());
         }
         if (terminator_.joinable()) {
-            if (forked()) terminator_.detach();  // not our thread: it does not exist here
-            else terminator_.join();
+            if (forked())
+                terminator_.detach();  // not our thread: it does not exist here
+            else
+                terminator_.join();
         }
         if (!forked() && !terminated_ && ctx_ != nullptr) {
             // Last resort (the context object was moved into nothing that stopped
             // it): every socket entry is gone, so term cannot wait on sockets.
-            while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {
-            }
+            while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
         }
     }
 
@@ -179,7 +179,8 @@ public:
         void* h = zmq_socket(ctx_, static_cast<int>(type));
         if (h == nullptr) {
             const int err = zmq_errno();
-            throw_error(err, "socket", to_string(type) + (e->name.empty() ? "" : " '" + e->name + "'"));
+            throw_error(err, "socket",
+                        to_string(type) + (e->name.empty() ? "" : " '" + e->name + "'"));
         }
         int linger = static_cast<int>(settings_.linger.count());
         if (zmq_setsockopt(h, ZMQ_LINGER, &linger, sizeof linger) != 0) {
@@ -230,7 +231,8 @@ public:
     void check_usable_locked(const char* op, const std::string& what) const {
         const unsigned f = flags_.load(std::memory_order_acquire);
         if (f & flag_forked) throw_forked(op, what);
-        if (f & flag_stopping) throw stopped(std::string(op) + " " + what + ": context is stopping");
+        if (f & flag_stopping)
+            throw stopped(std::string(op) + " " + what + ": context is stopping");
     }
 
     [[noreturn]] ZMQRAII_COLD void throw_forked(const char* op, const std::string& what) const {
@@ -274,7 +276,8 @@ public:
             }
             if (now >= deadline) return false;
             // Owner exits are not signalled, so wake at least every 10 ms.
-            auto wake = std::min<typename Clock::time_point>(deadline, now + std::chrono::milliseconds(10));
+            auto wake =
+                std::min<typename Clock::time_point>(deadline, now + std::chrono::milliseconds(10));
             cv_.wait_until(lock, wake);
         }
     }
@@ -342,16 +345,14 @@ private:
         }
         try {
             terminator_ = std::thread([this] {
-                while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {
-                }
+                while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
                 std::lock_guard<std::mutex> lock(mutex_);
                 terminated_ = true;
                 cv_.notify_all();
             });
         } catch (...) {
             // No thread to be had: terminate inline (bounded by the sockets' linger).
-            while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {
-            }
+            while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
             terminated_ = true;
         }
     }
