@@ -37,18 +37,22 @@ int main() {
     std::vector<std::thread> workers;
     for (int w = 0; w < workers_n; ++w) {
         workers.emplace_back([&ctx, w] {
-            zmqraii::socket tasks(ctx, zmqraii::socket_type::pull, "tasks " + std::to_string(w));
-            zmqraii::socket results(ctx, zmqraii::socket_type::push,
-                                    "results " + std::to_string(w));
-            tasks.connect("inproc://jobs");
-            results.connect("inproc://results");
+            // Everything inside the try: a worker that starts late may find the
+            // context already stopping (its siblings did all the jobs), and then
+            // even creating its socket throws zmqraii::stopped.
             try {
+                zmqraii::socket tasks(ctx, zmqraii::socket_type::pull,
+                                      "tasks " + std::to_string(w));
+                zmqraii::socket results(ctx, zmqraii::socket_type::push,
+                                        "results " + std::to_string(w));
+                tasks.connect("inproc://jobs");
+                results.connect("inproc://results");
                 for (;;) {
                     const std::int64_t n = std::stoll(tasks.recv().to_string());
                     results.send(std::to_string(n * n));
                 }
             } catch (const zmqraii::stopped&) {
-                // ctx.stop() woke us: return, and RAII closes both sockets here.
+                // ctx.stop() woke us: return; RAII has closed both sockets on this thread.
             }
         });
     }
