@@ -342,7 +342,7 @@ TEST_CASE("a child that only destroys what it inherited exits promptly", "[fork]
 }
 
 TEST_CASE("a child refuses a socket whose owner was another parent thread with the fork error",
-          "[fork][!shouldfail]") {
+          "[fork]") {
     // The socket belongs to a parent thread that does not exist in the child. The
     // child must get the fork error (both pids, make your own context), not a
     // wrong_thread report that suggests release()/adopt().

@@ -8,9 +8,10 @@
 
 /// ZMQRAII_THREAD_CHECKS: 1 (default) checks on every socket operation that the
 /// calling thread owns the socket and throws zmqraii::wrong_thread otherwise.
-/// 0 compiles the check out. The class layout does not change, so translation
-/// units built with different settings can be linked together. The stop flag,
-/// the closed-socket check and the fork check stay on either way.
+/// 0 compiles the check out. The class layout does not change, but inline
+/// functions do: use one setting for the whole program (mixing settings across
+/// translation units is an ODR violation; the linker keeps one of the versions).
+/// The stop flag, the closed-socket check and the fork check stay on either way.
 #ifndef ZMQRAII_THREAD_CHECKS
 #define ZMQRAII_THREAD_CHECKS 1
 #endif

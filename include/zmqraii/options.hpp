@@ -141,11 +141,12 @@ inline constexpr socket_option<ZMQ_RCVHWM, int, access::read_write> rcvhwm{"rcvh
 /// Maximum network hops for multicast packets.
 inline constexpr socket_option<ZMQ_MULTICAST_HOPS, int, access::read_write> multicast_hops{
     "multicast_hops"};
-/// Receive timeout of blocking receives (-1 ms = infinite). zmqraii's recv() ignores it; use
-/// recv_for().
+/// Receive timeout of blocking receives (-1 ms = infinite). When set, recv() throws
+/// zmqraii::error (EAGAIN, "timed out") once it expires; recv_for() is the usual way.
 inline constexpr socket_option<ZMQ_RCVTIMEO, std::chrono::milliseconds, access::read_write>
     rcvtimeo{"rcvtimeo"};
-/// Send timeout of blocking sends (-1 ms = infinite). zmqraii's send() ignores it; use send_for().
+/// Send timeout of blocking sends (-1 ms = infinite). When set, send() throws
+/// zmqraii::error (EAGAIN) once it expires; send_for() is the usual way.
 inline constexpr socket_option<ZMQ_SNDTIMEO, std::chrono::milliseconds, access::read_write>
     sndtimeo{"sndtimeo"};
 /// The endpoint last bound or connected, with wildcards resolved (tcp://127.0.0.1:41234).

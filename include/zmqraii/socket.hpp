@@ -158,14 +158,20 @@ struct option_traits<std::string> : bytes_option_traits<1024> {
 template <>
 struct option_traits<binary> : bytes_option_traits<256> {
     static std::string text(std::string_view v, const char* name) {
-        return hidden_or(name, "<" + std::to_string(v.size()) + " bytes>");
+        std::string t = "<";  // not `"<" + std::string&&`: GCC bug 105651 (-Wrestrict)
+        t += std::to_string(v.size());
+        t += " bytes>";
+        return hidden_or(name, std::move(t));
     }
 };
 
 template <>
 struct option_traits<curve_key> : bytes_option_traits<41> {
     static std::string text(std::string_view v, const char* name) {
-        return hidden_or(name, "<key of " + std::to_string(v.size()) + " bytes>");
+        std::string t = "<key of ";  // see option_traits<binary>::text
+        t += std::to_string(v.size());
+        t += " bytes>";
+        return hidden_or(name, std::move(t));
     }
     static int get(void* h, int id, std::string& out) {
         const int rc = bytes_option_traits<41>::get(h, id, out);  // 41: ask for z85 text
@@ -276,7 +282,7 @@ public:
         endpoint_call("disconnect", endpoint, &zmq_disconnect);
     }
     /// The endpoint last bound or connected, wildcards resolved.
-    std::string last_endpoint() { return get(option::last_endpoint); }
+    std::string last_endpoint() { return get_as("last_endpoint", option::last_endpoint); }
 
     // ---- sending --------------------------------------------------------------
 
@@ -308,11 +314,7 @@ public:
 
     /// Sends without blocking. @return false where the send would block.
     bool try_send(const void* data, std::size_t size, send_flags flags = send_flags::none) {
-        enter("try_send");
-        const int f = static_cast<int>(flags) | ZMQ_DONTWAIT;
-        while (ZMQRAII_UNLIKELY(zmq_send(handle_, data, size, f) < 0))
-            if (!try_failed("try_send")) return false;
-        return true;
+        return try_send_as("try_send", data, size, flags);
     }
     /// Sends text without blocking. @return false where the send would block.
     bool try_send(std::string_view text, send_flags flags = send_flags::none) {
@@ -328,11 +330,7 @@ public:
     }
     /// Sends a message without blocking; on false or error `m` is unchanged.
     bool try_send(message&& m, send_flags flags = send_flags::none) {
-        enter("try_send");
-        const int f = static_cast<int>(flags) | ZMQ_DONTWAIT;
-        while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0))
-            if (!try_failed("try_send")) return false;
-        return true;
+        return try_send_as("try_send", m, flags);
     }
 
     /// Sends, waiting at most `timeout`. @return false when it timed out (m unchanged).
@@ -341,7 +339,7 @@ public:
                   send_flags flags = send_flags::none) {
         const auto deadline = deadline_after(timeout);
         for (;;) {
-            if (try_send(std::move(m), flags)) return true;
+            if (try_send_as("send_for", m, flags)) return true;
             if (!wait_for_event("send_for", ZMQ_POLLOUT, deadline)) return false;
         }
     }
@@ -351,7 +349,7 @@ public:
                   send_flags flags = send_flags::none) {
         const auto deadline = deadline_after(timeout);
         for (;;) {
-            if (try_send(text, flags)) return true;
+            if (try_send_as("send_for", text.data(), text.size(), flags)) return true;
             if (!wait_for_event("send_for", ZMQ_POLLOUT, deadline)) return false;
         }
     }
@@ -379,12 +377,7 @@ public:
         return std::optional<message>(std::move(m));
     }
     /// Receives into `m` without blocking. @return false where none is ready.
-    bool try_recv(message& m) {
-        enter("try_recv");
-        while (ZMQRAII_UNLIKELY(zmq_msg_recv(m.handle(), handle_, ZMQ_DONTWAIT) < 0))
-            if (!try_failed("try_recv")) return false;
-        return true;
-    }
+    bool try_recv(message& m) { return try_recv_as("try_recv", m); }
 
     /// Receives, waiting at most `timeout`. @return an empty optional on timeout.
     /// @throws stopped when the context stops while it waits.
@@ -399,7 +392,7 @@ public:
     bool recv_for(message& m, std::chrono::duration<Rep, Period> timeout) {
         const auto deadline = deadline_after(timeout);
         for (;;) {
-            if (try_recv(m)) return true;
+            if (try_recv_as("recv_for", m)) return true;
             if (!wait_for_event("recv_for", ZMQ_POLLIN, deadline)) return false;
         }
     }
@@ -495,11 +488,7 @@ public:
 
     /// Receives into `buf` without blocking. @return empty where no part is ready.
     std::optional<recv_result> try_recv_into(void* buf, std::size_t capacity) {
-        enter("try_recv_into");
-        int n;
-        while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
-            if (!try_failed("try_recv_into")) return std::nullopt;
-        return into_result(n, capacity, "try_recv_into");
+        return try_recv_into_as("try_recv_into", buf, capacity);
     }
     /// Receives into a writable contiguous container without blocking.
     template <class Buffer, enable_if_writable_bytes_t<Buffer> = 0>
@@ -514,7 +503,7 @@ public:
                                              std::chrono::duration<Rep, Period> timeout) {
         const auto deadline = deadline_after(timeout);
         for (;;) {
-            if (auto r = try_recv_into(buf, capacity)) return r;
+            if (auto r = try_recv_into_as("recv_into_for", buf, capacity)) return r;
             if (!wait_for_event("recv_into_for", ZMQ_POLLIN, deadline)) return std::nullopt;
         }
     }
@@ -538,10 +527,17 @@ public:
     template <int Id, class T, access A,
               std::enable_if_t<socket_option<Id, T, A>::writable, int> = 0>
     void set(socket_option<Id, T, A> opt, typename detail::option_traits<T>::arg_type value) {
-        enter("set");
+        set_as("set", opt, value);
+    }
+
+private:
+    template <int Id, class T, access A>
+    void set_as(const char* op, socket_option<Id, T, A> opt,
+                typename detail::option_traits<T>::arg_type value) {
+        enter(op);
         if (detail::option_traits<T>::set(handle_, Id, value) != 0) {
             const int e = zmq_errno();
-            detail::throw_error(e, "set",
+            detail::throw_error(e, op,
                                 std::string(opt.name) + " = " +
                                     detail::option_traits<T>::text(value, opt.name) + " on " +
                                     entry_->describe());
@@ -549,6 +545,17 @@ public:
         if constexpr (Id == ZMQ_LINGER) entry_->ctx->note_linger(value);
     }
 
+    template <int Id, class T, access A>
+    typename detail::option_traits<T>::result_type get_as(const char* op,
+                                                          socket_option<Id, T, A> opt) {
+        enter(op);
+        typename detail::option_traits<T>::result_type out{};
+        if (detail::option_traits<T>::get(handle_, Id, out) != 0)
+            detail::throw_last_error(op, std::string(opt.name) + " on " + entry_->describe());
+        return out;
+    }
+
+public:
     /// A read-only option cannot be set (deleted, so that traits can detect it).
     template <int Id, class T, access A, class V,
               std::enable_if_t<!socket_option<Id, T, A>::writable, int> = 0>
@@ -558,11 +565,7 @@ public:
     template <int Id, class T, access A,
               std::enable_if_t<socket_option<Id, T, A>::readable, int> = 0>
     typename detail::option_traits<T>::result_type get(socket_option<Id, T, A> opt) {
-        enter("get");
-        typename detail::option_traits<T>::result_type out{};
-        if (detail::option_traits<T>::get(handle_, Id, out) != 0)
-            detail::throw_last_error("get", std::string(opt.name) + " on " + entry_->describe());
-        return out;
+        return get_as("get", opt);
     }
     /// A write-only option cannot be read (deleted, so that traits can detect it).
     template <int Id, class T, access A,
@@ -570,9 +573,9 @@ public:
     void get(socket_option<Id, T, A>) = delete;  // this socket option is write-only
 
     /// SUB/XSUB: receive messages whose first part starts with `topic`.
-    void subscribe(std::string_view topic) { set(option::subscribe, topic); }
+    void subscribe(std::string_view topic) { set_as("subscribe", option::subscribe, topic); }
     /// SUB/XSUB: stop receiving `topic`.
-    void unsubscribe(std::string_view topic) { set(option::unsubscribe, topic); }
+    void unsubscribe(std::string_view topic) { set_as("unsubscribe", option::unsubscribe, topic); }
 
     // ---- lifetime and ownership ----------------------------------------------
 
@@ -621,7 +624,13 @@ public:
     bool thread_safe() const noexcept { return entry_ && entry_->thread_safe; }
     /// Name, type, creation site and owner, as stop reports print them. Any thread.
     std::string describe() const {
-        return entry_ ? entry_->describe() : std::string("socket (empty)");
+        if (!entry_) return "socket (empty)";
+        std::string s = entry_->describe();
+        s.pop_back();  // the closing ')'
+        s += ", owned by ";
+        s += entry_->ctx->owner_label(*entry_);
+        s += ')';
+        return s;
     }
 
     /// The raw libzmq socket for calls zmqraii does not wrap (owner thread only).
@@ -660,6 +669,9 @@ private:
         const detail::thread_record* me = detail::this_thread_raw();
         if (!entry_ || flags_ == &detail::closed_flags()) throw_closed(op);
         if (me == owner_ || entry_->thread_safe) return;
+        // In a forked child no parent thread exists: the fork error, not wrong_thread.
+        if (flags_->load(std::memory_order_acquire) & detail::flag_forked)
+            entry_->ctx->throw_forked(op, entry_->describe());
         throw_wrong_thread(op);
     }
 
@@ -686,6 +698,36 @@ private:
             throw stopped(std::string(op) + " on " + entry_->describe() + ": context is stopping");
     }
 
+    // The non-blocking calls, with the public operation's name for errors
+    // (send_for and recv_for are built on them).
+    bool try_send_as(const char* op, const void* data, std::size_t size, send_flags flags) {
+        enter(op);
+        const int f = static_cast<int>(flags) | ZMQ_DONTWAIT;
+        while (ZMQRAII_UNLIKELY(zmq_send(handle_, data, size, f) < 0))
+            if (!try_failed(op)) return false;
+        return true;
+    }
+    bool try_send_as(const char* op, message& m, send_flags flags) {
+        enter(op);
+        const int f = static_cast<int>(flags) | ZMQ_DONTWAIT;
+        while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0))
+            if (!try_failed(op)) return false;
+        return true;
+    }
+    bool try_recv_as(const char* op, message& m) {
+        enter(op);
+        while (ZMQRAII_UNLIKELY(zmq_msg_recv(m.handle(), handle_, ZMQ_DONTWAIT) < 0))
+            if (!try_failed(op)) return false;
+        return true;
+    }
+    std::optional<recv_result> try_recv_into_as(const char* op, void* buf, std::size_t capacity) {
+        enter(op);
+        int n;
+        while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
+            if (!try_failed(op)) return std::nullopt;
+        return into_result(n, capacity, op);
+    }
+
     // Called when a blocking call failed: returns to retry on EINTR, else throws.
     ZMQRAII_COLD void send_failed(const char* op) {
         const int e = zmq_errno();
@@ -693,6 +735,9 @@ private:
             enter(op);  // a stop during the signal wins
             return;
         }
+        if (e == EAGAIN)
+            throw error(e, std::string(op) + " on " + entry_->describe() +
+                               ": timed out (option sndtimeo is set; use send_for for timeouts)");
         throw_op_error(e, op);
     }
     ZMQRAII_COLD void recv_failed(const char* op) {
