@@ -129,6 +129,7 @@ inline std::vector<std::byte> z85_decode(std::string_view text) {
     std::vector<std::byte> out(text.size() / 5 * 4);
     if (text.empty()) return out;
     const std::string terminated(text);  // libzmq reads a C string
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): std::byte as libzmq's uint8_t
     if (zmq_z85_decode(reinterpret_cast<std::uint8_t*>(out.data()), terminated.c_str()) == nullptr)
         detail::throw_last_error("z85_decode", std::to_string(text.size()) + " characters");
     return out;
@@ -138,6 +139,7 @@ inline std::vector<std::byte> z85_decode(std::string_view text) {
 /// @throws error EINVAL as z85_decode().
 inline std::string z85_decode_to_string(std::string_view text) {
     const std::vector<std::byte> bytes = z85_decode(text);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): bytes viewed as chars
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 

@@ -79,6 +79,10 @@ public:
     /// libzmq's free-function signature for zero-copy buffers.
     using free_fn = zmq_free_fn;
 
+    // Every constructor initializes msg_ through zmq_msg_init*, which is cheaper
+    // than zeroing its 64 bytes first.
+    // NOLINTBEGIN(cppcoreguidelines-pro-type-member-init)
+
     /// An empty message.
     message() noexcept { zmq_msg_init(&msg_); }
 
@@ -128,6 +132,7 @@ public:
         std::memcpy(static_cast<void*>(&msg_), &other.msg_, sizeof msg_);
         zmq_msg_init(&other.msg_);
     }
+    // NOLINTEND(cppcoreguidelines-pro-type-member-init)
 
     /// Releases this content, then takes over `other`'s; `other` becomes empty.
     message& operator=(message&& other) noexcept {
@@ -206,7 +211,7 @@ private:
             if (n != 0) std::memcpy(zmq_msg_data(&msg_), c.data(), n);
             return;
         }
-        auto* owned = new C(std::move(c));
+        auto* owned = new C(std::forward<Container>(c));
         // data() of a moved-to container is the buffer the caller had.
         if (zmq_msg_init_data(&msg_, const_cast<void*>(static_cast<const void*>(owned->data())), n,
                               &free_owned<C>, owned) != 0) {

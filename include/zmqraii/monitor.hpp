@@ -445,7 +445,8 @@ private:
         std::exception_ptr error;  // written by the monitor thread before it ends
     };
 
-    static void run(std::shared_ptr<shared_state> st, handler on_event, event_set events) {
+    static void run(const std::shared_ptr<shared_state>& st, const handler& on_event,
+                    event_set events) {
         try {
             zmqraii::socket reader = std::move(st->reader).adopt();
             bool failed = false;

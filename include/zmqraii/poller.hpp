@@ -233,7 +233,7 @@ public:
             return 0;
         }
         items_.resize(n);
-        int rc;
+        int rc = 0;
         for (;;) {
             for (std::size_t i = 0; i < n; ++i) {
                 const entry& e = *entries_[i];
@@ -312,6 +312,10 @@ private:
     void dispatch(std::size_t n) {
         struct guard {
             poller& p;
+            guard(const guard&) = delete;
+            guard& operator=(const guard&) = delete;
+            guard(guard&&) = delete;
+            guard& operator=(guard&&) = delete;
             ~guard() {
                 p.dispatching_ = false;
                 p.compact();

@@ -168,9 +168,9 @@ public:
         : control_(ctx, socket_type::pair, "steerable_proxy control", site) {
         start(ctx, [&ctx, site, f = std::move(frontend), b = std::move(backend),
                     c = std::move(capture)]() mutable {
-            sockets s{make(ctx, std::move(f), "frontend", site),
-                      make(ctx, std::move(b), "backend", site), zmqraii::socket()};
-            if (c) s.capture = make(ctx, std::move(*c), "capture", site);
+            sockets s{make(ctx, f, "frontend", site), make(ctx, b, "backend", site),
+                      zmqraii::socket()};
+            if (c) s.capture = make(ctx, *c, "capture", site);
             return s;
         });
     }
@@ -284,7 +284,7 @@ private:
         std::string capture;
     };
 
-    static zmqraii::socket make(context& ctx, proxy_endpoint spec, const char* role,
+    static zmqraii::socket make(context& ctx, const proxy_endpoint& spec, const char* role,
                                 detail::source_site site) {
         const std::string name =
             spec.name.empty() ? std::string("steerable_proxy ") + role : spec.name;

@@ -475,7 +475,7 @@ public:
      */
     recv_result recv_into(void* buf, std::size_t capacity) {
         enter("recv_into");
-        int n;
+        int n = 0;
         while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, 0)) < 0))
             recv_failed("recv_into");
         return into_result(n, capacity, "recv_into");
@@ -722,7 +722,7 @@ private:
     }
     std::optional<recv_result> try_recv_into_as(const char* op, void* buf, std::size_t capacity) {
         enter(op);
-        int n;
+        int n = 0;
         while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
             if (!try_failed(op)) return std::nullopt;
         return into_result(n, capacity, op);

@@ -43,6 +43,9 @@ class worker_context {
 public:
     worker_context(const worker_context&) = delete;
     worker_context& operator=(const worker_context&) = delete;
+    worker_context(worker_context&&) = delete;
+    worker_context& operator=(worker_context&&) = delete;
+    ~worker_context() = default;
 
     /// The context to create the worker's sockets in.
     zmqraii::context& context() const noexcept { return ctx_; }
@@ -103,8 +106,8 @@ namespace detail {
 // the parent that the body ended.
 template <class Body>
 struct worker_run {
-    static void run(zmqraii::context& ctx, std::shared_ptr<detail::worker_state> st, Body body,
-                    detail::source_site site) noexcept {
+    static void run(zmqraii::context& ctx, const std::shared_ptr<detail::worker_state>& st,
+                    Body body, detail::source_site site) noexcept {
         std::exception_ptr err;
         worker_pipe pipe;  // closed after signal_ended: a finished stop implies ended()
         try {
@@ -227,7 +230,8 @@ public:
 
     /// Starts `body` on a new thread, named `name` in reports and errors.
     template <class Body, std::enable_if_t<is_worker_body_v<std::decay_t<Body>>, int> = 0>
-    worker(zmqraii::context& ctx, std::string name, Body&& body, detail::source_site site = {}) {
+    worker(zmqraii::context& ctx, const std::string& name, Body&& body,
+           detail::source_site site = {}) {
         auto st = std::make_shared<detail::worker_state>();
         st->name = name.empty() ? std::string("worker") : "worker '" + name + "'";
         st->endpoint = detail::worker_state::next_endpoint();
@@ -329,7 +333,7 @@ private:
             bool done = pipe_.peer_stopped_;
             message m;
             while (!done) {
-                const short want = static_cast<short>(ZMQ_POLLIN | (stop_sent ? 0 : ZMQ_POLLOUT));
+                const auto want = static_cast<short>(ZMQ_POLLIN | (stop_sent ? 0 : ZMQ_POLLOUT));
                 zmq_pollitem_t item{h, 0, want, 0};
                 const int rc = zmq_poll(&item, 1, static_cast<long>(worker_pipe::slice.count()));
                 if (rc < 0) {
@@ -391,6 +395,7 @@ private:
         }
     }
 
+    // NOLINTNEXTLINE(readability-make-member-function-const): it reports, it is not a getter
     void report_uncollected(const char* what) noexcept {
         try {
             report_diagnostic(severity::report, name() +

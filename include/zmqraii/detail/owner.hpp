@@ -28,8 +28,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-namespace zmqraii {
-namespace detail {
+namespace zmqraii::detail {
 
 /// One thread's lifetime.
 struct thread_record {
@@ -58,6 +57,11 @@ inline thread_local thread_record* current_thread = nullptr;
 
 struct thread_holder {
     std::shared_ptr<thread_record> record;
+    thread_holder() = default;
+    thread_holder(const thread_holder&) = delete;
+    thread_holder& operator=(const thread_holder&) = delete;
+    thread_holder(thread_holder&&) = delete;
+    thread_holder& operator=(thread_holder&&) = delete;
     ~thread_holder() {
         // Thread exit hook: publish with release so that a thread that sees
         // alive == false (acquire) also sees everything this thread did.
@@ -107,7 +111,6 @@ struct source_site {
 /// Process id, for fork reports.
 inline long current_pid() noexcept { return static_cast<long>(::getpid()); }
 
-}  // namespace detail
-}  // namespace zmqraii
+}  // namespace zmqraii::detail
 
 #endif  // ZMQRAII_DETAIL_OWNER_HPP_INCLUDED

@@ -42,12 +42,12 @@ namespace zmqraii {
 
 /// One open socket, as context::live_sockets() and stop reports list it.
 struct socket_info {
-    std::string name;           ///< The name given at creation, or empty.
-    zmqraii::socket_type type;  ///< The socket type.
-    std::string created_at;     ///< "file:line" of the constructor call.
-    std::thread::id owner;      ///< Owner thread's id (default id while handed off).
-    std::string owner_label;    ///< "thread 1402 (#3)", "(handed off)", "... exited".
-    bool owner_alive = true;    ///< False once the owner thread has exited.
+    std::string name;  ///< The name given at creation, or empty.
+    zmqraii::socket_type type = zmqraii::socket_type::pair;  ///< The socket type.
+    std::string created_at;   ///< "file:line" of the constructor call.
+    std::thread::id owner;    ///< Owner thread's id (default id while handed off).
+    std::string owner_label;  ///< "thread 1402 (#3)", "(handed off)", "... exited".
+    bool owner_alive = true;  ///< False once the owner thread has exited.
 
     /// "socket 'results' (pull, created at main.cpp:12, owned by thread 1402 (#3))".
     std::string to_string() const {
@@ -112,7 +112,7 @@ struct fork_list {
     std::mutex mutex;
     std::vector<context_state*> states;
     static fork_list& get() {
-        static fork_list* list = new fork_list;  // never destroyed: usable at exit
+        static auto* list = new fork_list;  // never destroyed: usable at exit
         return *list;
     }
 };
