@@ -4,6 +4,7 @@
 #ifndef ZMQRAII_ZMQRAII_HPP_INCLUDED
 #define ZMQRAII_ZMQRAII_HPP_INCLUDED
 
+#include <zmqraii/cert.hpp>
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
 #include <zmqraii/curve.hpp>
@@ -20,5 +21,6 @@
 #include <zmqraii/version.hpp>
 #include <zmqraii/worker.hpp>
 #include <zmqraii/worker_pipe.hpp>
+#include <zmqraii/zap.hpp>
 
 #endif  // ZMQRAII_ZMQRAII_HPP_INCLUDED

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: MIT
+/// @file zap.hpp
+/// zmqraii::authenticator: a ZAP handler (ZeroMQ RFC 27) on its own worker
+/// thread, that decides which peers may connect to the context's NULL, PLAIN
+/// and CURVE server sockets.
+///
+/// - IP address allow and deny lists.
+/// - PLAIN users and passwords, in memory or from a `user=password` file.
+/// - CURVE client public keys: a list (or a directory of certificates, cert.hpp),
+///   or any key.
+/// - A log of every decision, off by default, that never contains a password.
+///
+/// make_plain_server() / make_plain_client() set up PLAIN sockets;
+/// make_curve_server() / make_curve_client() (cert.hpp) CURVE ones.
+/// docs/security.md says how to use them and what they do not protect against.
+#ifndef ZMQRAII_ZAP_HPP_INCLUDED
+#define ZMQRAII_ZAP_HPP_INCLUDED
+
+#include <zmqraii/cert.hpp>
+#include <zmqraii/config.hpp>
+#include <zmqraii/context.hpp>
+#include <zmqraii/curve.hpp>
+#include <zmqraii/error.hpp>
+#include <zmqraii/message.hpp>
+#include <zmqraii/multipart.hpp>
+#include <zmqraii/options.hpp>
+#include <zmqraii/poller.hpp>
+#include <zmqraii/socket.hpp>
+#include <zmqraii/worker.hpp>
+
+#include <zmq.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace zmqraii {
+
+/// One decision of the authenticator, as its log receives it.
+/**
+ * Never contains a password or a secret key: for PLAIN `client` is the user
+ * name, for CURVE the client's public key (Z85), for NULL empty.
+ *
+ * @par Thread Safety
+ * A value: any thread may use it, one thread at a time.
+ */
+struct zap_decision {
+    std::string domain;     ///< The ZAP domain of the server socket (may be empty).
+    std::string address;    ///< The peer's IP address (tcp); empty for other transports.
+    std::string mechanism;  ///< "NULL", "PLAIN", "CURVE" (or what the request named).
+    std::string client;     ///< PLAIN user name or CURVE public key (Z85); never a secret.
+    int status = 0;         ///< 200 accepted, 400 refused, 500 request not understood.
+    std::string reason;     ///< Why, in words ("OK", "address is denied", ...).
+    std::string user_id;    ///< The user id given to an accepted connection.
+
+    /// One line: `ZAP 400 PLAIN domain="d" address=127.0.0.1 client="bob": invalid
+    /// user name or password`.
+    std::string to_string() const {
+        std::string s = "ZAP " + std::to_string(status) + " " + mechanism + " domain=\"" + domain +
+                        "\" address=" + (address.empty() ? std::string("-") : address);
+        if (!client.empty()) s += " client=\"" + client + "\"";
+        s += ": " + reason;
+        if (status == 200) s += " (user id \"" + user_id + "\")";
+        return s;
+    }
+};
+
+namespace detail {
+
+// The settings of one ZAP domain (or of all domains).
+struct zap_policy {
+    std::set<std::string> allow;  // addresses; non-empty: only these
+    std::set<std::string> deny;   // addresses refused
+    // PLAIN users; absent: this domain uses the all-domains users.
+    std::optional<std::map<std::string, std::string>> plain_users;
+    // CURVE keys (Z85); absent: this domain uses the all-domains keys.
+    std::optional<std::set<std::string>> curve_keys;
+    bool curve_any = false;  // meaningful when curve_keys has a value
+
+    bool address_ok(const std::string& a, std::string& why) const {
+        if (!allow.empty() && allow.count(a) == 0) {
+            why = "address is not in the allow list";
+            return false;
+        }
+        if (deny.count(a) != 0) {
+            why = "address is denied";
+            return false;
+        }
+        return true;
+    }
+};
+
+// What the parent's configuration calls and the worker thread share.
+struct zap_shared {
+    std::mutex mutex;
+    std::map<std::string, zap_policy> policies;  // "*" = all domains
+    std::shared_ptr<const std::function<void(const zap_decision&)>> log;
+};
+
+// Compares without an early exit on the first difference (the time taken does
+// not tell an attacker how much of a password was right).
+inline bool equal_secret(std::string_view a, std::string_view b) noexcept {
+    const std::size_t n = a.size() > b.size() ? a.size() : b.size();
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < n; ++i) {
+        const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+        diff = static_cast<unsigned char>(diff | (x ^ y));
+    }
+    return diff == 0;
+}
+
+}  // namespace detail
+
+/// A ZAP handler (RFC 27) for one context, running on its own worker thread.
+/**
+ * @code
+ * zmqraii::context ctx;
+ * zmqraii::authenticator auth(ctx);           // before the server binds
+ * auth.allow_curve_key(client.public_key());  // or load_curve_keys("keys/")
+ * zmqraii::socket server(ctx, zmqraii::socket_type::router);
+ * zmqraii::make_curve_server(server, server_cert);
+ * server.bind("tcp://0.0.0.0:5555");
+ * @endcode
+ *
+ * @par What it decides
+ * libzmq asks the handler about every handshake on a server socket: PLAIN and
+ * CURVE always, NULL only when the socket has option::zap_domain set (libzmq
+ * 4.3). Each request gets, in order:
+ * 1. The address filters: the peer's IP address must be in the allow list when
+ *    there is one, and not in the deny list. The all_domains lists apply to every
+ *    request, a domain's own lists to its requests as well; both must pass.
+ *    Addresses are compared as text ("127.0.0.1", "::1"); peers over ipc or
+ *    inproc have an empty address.
+ * 2. The mechanism: NULL passes (user id "anonymous", as pyzmq gives it);
+ *    PLAIN needs a configured user and the right password (user id: the user
+ *    name); CURVE needs an allowed client key, or allow_any_curve() (user id:
+ *    the key in Z85). Credentials come from the request's domain when that domain
+ *    has its own PLAIN users (or CURVE keys), else from all_domains. With none
+ *    configured, PLAIN and CURVE clients are refused. Other mechanisms are
+ *    refused.
+ *
+ * Replies are 200 (accepted), 400 (refused) or 500 (a request that does not
+ * follow RFC 27: wrong version, wrong number of frames). A refused client's
+ * handshake fails; it gets no message through and the server receives nothing
+ * from it.
+ *
+ * @par Start and stop
+ * The constructor starts the thread and returns once the handler is bound to
+ * `inproc://zeromq.zap.01`, so start it before binding server sockets. One per
+ * context: a second one throws EADDRINUSE. stop() and the destructor end it; so
+ * does context::stop() (the thread's calls wake with stopped, the handler's
+ * socket is closed on its thread, and stop() does not wait for it).
+ *
+ * @warning While no handler is running, libzmq 4.3 does not authenticate at
+ * all: a CURVE server accepts every client key and a PLAIN server every
+ * password. Keep the authenticator running for as long as server sockets accept
+ * connections (construct it first, destroy it last).
+ *
+ * @par Configuration
+ * The configuration calls store the settings under a mutex that the handler
+ * thread takes for each request: a call's effect applies to every handshake
+ * authenticated after it returns (connections already accepted are kept). They
+ * may be called before or after handshakes start, from any thread.
+ *
+ * @par Log
+ * set_log() installs a callback that receives every decision (zap_decision),
+ * called on the handler thread without any lock held. It never sees a password
+ * or a secret key. Off by default.
+ *
+ * @par Thread Safety
+ * The configuration calls (allow(), deny(), add_plain_user(), ..., set_log())
+ * may be called from any thread, concurrently. stop() and the destructor belong
+ * to the thread that constructed the authenticator, like a worker's (others get
+ * wrong_thread; destroying it on another thread is a fatal diagnostic).
+ */
+class authenticator {
+public:
+    /// The domain argument for settings that apply to every ZAP domain (pyzmq
+    /// spells it the same way). A server whose zap_domain is literally "*" uses
+    /// these settings too.
+    static constexpr std::string_view all_domains = "*";
+
+    /// The ZAP endpoint of RFC 27, one per context.
+    static constexpr std::string_view endpoint = "inproc://zeromq.zap.01";
+
+    /// Starts the handler thread and binds it to `inproc://zeromq.zap.01`.
+    /**
+     * Returns once the handler is bound: server sockets bound afterwards are
+     * authenticated by it.
+     * @param ctx the context whose server sockets it authenticates; it must
+     *   outlive the authenticator (or be stopped first).
+     * @throws error EADDRINUSE when the context already has a ZAP handler;
+     *   stopped when the context is stopping.
+     */
+    explicit authenticator(context& ctx) : shared_(std::make_shared<detail::zap_shared>()) {
+        shared_->policies[std::string(all_domains)];
+        worker_ = worker(ctx, "zap authenticator", body{shared_});
+    }
+
+    authenticator(const authenticator&) = delete;
+    authenticator& operator=(const authenticator&) = delete;
+    /// Takes over `other`'s handler; `other` becomes empty.
+    authenticator(authenticator&&) noexcept = default;
+    /// Stops this handler (as the destructor does), then takes over `other`'s.
+    authenticator& operator=(authenticator&&) noexcept = default;
+
+    /// Stops the handler thread (see stop()); errors are reported, not thrown.
+    ~authenticator() = default;
+
+    /// Stops the handler and joins its thread. Idempotent.
+    /**
+     * Afterwards libzmq authenticates nothing (see the class warning).
+     * @throws wrong_thread off the thread that constructed the authenticator;
+     *   whatever the handler thread failed with (other than stopped).
+     */
+    void stop() { worker_.stop(); }
+
+    /// True while the handler thread runs.
+    bool running() const noexcept { return worker_.joinable() && !worker_.ended(); }
+
+    // ---- address filters ----------------------------------------------------
+
+    /// Adds `address` to the allow list: once the list has an entry, only peers
+    /// at listed addresses pass. Any thread.
+    void allow(std::string_view address, std::string_view domain = all_domains) {
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        policy(domain).allow.emplace(address);
+    }
+
+    /// Adds `address` to the deny list: peers at it are refused. Any thread.
+    void deny(std::string_view address, std::string_view domain = all_domains) {
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        policy(domain).deny.emplace(address);
+    }
+
+    // ---- PLAIN ----------------------------------------------------------------
+
+    /// Adds (or replaces) a PLAIN user. Any thread.
+    /**
+     * The first PLAIN setting of a domain other than all_domains gives that domain
+     * users of its own: from then on the all_domains users do not apply to it.
+     * @throws error EINVAL for an empty user name.
+     */
+    void add_plain_user(std::string_view user, std::string_view password,
+                        std::string_view domain = all_domains) {
+        if (user.empty()) throw error(EINVAL, "authenticator add_plain_user: empty user name");
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        auto& users = policy(domain).plain_users;
+        if (!users) users.emplace();
+        (*users)[std::string(user)] = std::string(password);
+    }
+
+    /// Replaces the PLAIN users of `domain` with those of a passwords file. Any thread.
+    /**
+     * One `user=password` per line, as CZMQ's zauth reads it: the user name is
+     * everything before the first `=`, the password everything after it (spaces
+     * included); `#` comment lines and blank lines are skipped.
+     * @throws error naming the file: its errno when it cannot be read; EINVAL
+     *   with the line number for a line without `=` or with an empty user name
+     *   (the line itself is never printed: it may hold a password). On a throw
+     *   nothing changes.
+     */
+    void load_plain_users(const std::string& path, std::string_view domain = all_domains) {
+        constexpr const char* op = "authenticator load_plain_users";
+        const std::string content = detail::read_small_file(path, op);
+        std::map<std::string, std::string> users;
+        std::size_t pos = 0;
+        std::size_t line_no = 0;
+        while (pos < content.size()) {
+            std::size_t end = content.find('\n', pos);
+            if (end == std::string::npos) end = content.size();
+            std::string_view line(content.data() + pos, end - pos);
+            pos = end + 1;
+            ++line_no;
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            const std::size_t first = line.find_first_not_of(" \t");
+            if (first == std::string_view::npos || line[first] == '#') continue;
+            const std::size_t eq = line.find('=');
+            if (eq == std::string_view::npos || eq == 0)
+                throw error(EINVAL,
+                            std::string(op) + " " + path + ": line " + std::to_string(line_no) +
+                                (eq == 0 ? ": empty user name" : ": expected user=password"));
+            users[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+        }
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        policy(domain).plain_users = std::move(users);
+    }
+
+    /// Removes every PLAIN user of `domain`: its PLAIN clients are refused (a
+    /// domain other than all_domains keeps an empty list of its own). Any thread.
+    void clear_plain_users(std::string_view domain = all_domains) {
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        policy(domain).plain_users.emplace();
+    }
+
+    // ---- CURVE ----------------------------------------------------------------
+
+    /// Allows the CURVE client whose public key is `public_z85`. Any thread.
+    /**
+     * The first CURVE setting of a domain other than all_domains gives that domain
+     * keys of its own: from then on the all_domains keys do not apply to it.
+     * @throws error EINVAL when `public_z85` is not 40 Z85 characters.
+     */
+    void allow_curve_key(std::string_view public_z85, std::string_view domain = all_domains) {
+        const certificate c = certificate::from_public(public_z85);  // validates
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        curve(domain).emplace(c.public_key());
+    }
+
+    /// Allows the CURVE clients of these certificates (their public keys). Any thread.
+    void allow_curve_certificates(const std::vector<certificate>& certs,
+                                  std::string_view domain = all_domains) {
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        auto& keys = curve(domain);
+        for (const certificate& c : certs) keys.insert(c.public_key());
+    }
+
+    /// Replaces the allowed CURVE keys of `domain` with the public keys of the
+    /// `*.key` certificates in `directory` (load_public_certificates()). Any thread.
+    /// @throws error as load_public_certificates(); on a throw nothing changes.
+    void load_curve_keys(const std::string& directory, std::string_view domain = all_domains) {
+        const std::vector<certificate> certs = load_public_certificates(directory);
+        std::set<std::string> keys;
+        for (const certificate& c : certs) keys.insert(c.public_key());
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        curve(domain) = std::move(keys);
+    }
+
+    /// Accepts every CURVE client key (true) or only the allowed keys (false).
+    /**
+     * Any CURVE client is then accepted, provided it knows the server's public
+     * key: the connection is encrypted but the client is not authenticated. The
+     * address filters still apply. Any thread.
+     */
+    void allow_any_curve(bool any = true, std::string_view domain = all_domains) {
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        curve(domain);
+        policy(domain).curve_any = any;
+    }
+
+    // ---- log ------------------------------------------------------------------
+
+    /// Calls `log` with every decision, on the handler thread; empty turns the log
+    /// off. Any thread.
+    /**
+     * The callback must not block for long (handshakes wait for it) and should
+     * not throw (an exception is reported through the diagnostic handler and
+     * otherwise ignored). It never receives a password or a secret key.
+     */
+    void set_log(std::function<void(const zap_decision&)> log) {
+        std::shared_ptr<const std::function<void(const zap_decision&)>> p;
+        if (log)
+            p = std::make_shared<const std::function<void(const zap_decision&)>>(std::move(log));
+        std::lock_guard<std::mutex> lock(shared("configure").mutex);
+        shared_->log = std::move(p);
+    }
+
+    /// Writes one line per decision (zap_decision::to_string()) to `out`, on the
+    /// handler thread. `out` must outlive the log (call set_log({}) first) and
+    /// must not be written by other threads meanwhile. Any thread.
+    void set_log(std::ostream& out) {
+        set_log([&out](const zap_decision& d) { out << d.to_string() << '\n' << std::flush; });
+    }
+
+private:
+    // Throws for a moved-from authenticator (before any lock is taken).
+    detail::zap_shared& shared(const char* op) const {
+        if (!shared_)
+            throw error(EFAULT, std::string("authenticator ") + op + ": empty (moved from)");
+        return *shared_;
+    }
+
+    // Caller holds shared_->mutex.
+    detail::zap_policy& policy(std::string_view domain) {
+        return shared_->policies[std::string(domain)];
+    }
+    std::set<std::string>& curve(std::string_view domain) {
+        auto& keys = policy(domain).curve_keys;
+        if (!keys) keys.emplace();
+        return *keys;
+    }
+
+    // The handler thread.
+    struct body {
+        std::shared_ptr<detail::zap_shared> shared;
+
+        void operator()(worker_context& wc) {
+            socket zap(wc.context(), socket_type::rep, "zap handler");
+            zap.set(option::linger, std::chrono::milliseconds(0));
+            try {
+                zap.bind(endpoint);
+            } catch (const error& e) {
+                if (e.num() != EADDRINUSE) throw;
+                throw error(EADDRINUSE,
+                            "authenticator: this context already has a ZAP handler bound to " +
+                                std::string(endpoint) + " (one per context)");
+            }
+            // libzmq releases an inproc endpoint only once the reaper thread has
+            // destroyed the closed socket; unbind first, so that a new
+            // authenticator can bind as soon as stop() returned.
+            struct unbind_at_exit {
+                socket& s;
+                ~unbind_at_exit() {
+                    try {
+                        s.unbind(endpoint);
+                    } catch (...) {  // context stopping: nobody will bind again
+                    }
+                }
+            } unbind_guard{zap};
+            wc.ready();
+            worker_pipe& pipe = wc.pipe();
+            poller p;
+            // The parent sends nothing but its stop notice, which try_recv()
+            // throws as stopped: that ends the body, and the sockets close here.
+            p.add(pipe.socket(), poll_events::in, [&pipe](poll_events) {
+                while (pipe.try_recv()) {}
+            });
+            p.add(zap, poll_events::in, [this, &zap](poll_events) {
+                while (auto request = try_recv_multipart(zap)) handle(zap, *request);
+            });
+            for (;;) p.wait(std::chrono::milliseconds(-1));
+        }
+
+        void handle(socket& zap, const multipart& req) {
+            zap_decision d;
+            const auto part = [&req](std::size_t i) {
+                return i < req.size() ? req[i].to_string() : std::string();
+            };
+            const std::string request_id = part(1);
+            d.domain = part(2);
+            d.address = part(3);
+            d.mechanism = part(5);
+            if (req.size() < 6) {
+                d.status = 500;
+                d.reason = "malformed ZAP request: " + std::to_string(req.size()) +
+                           " frames, expected at least 6";
+            } else if (part(0) != "1.0") {
+                d.status = 500;
+                d.reason = "unsupported ZAP version (expected 1.0)";
+            } else {
+                decide(req, d);
+            }
+            log(d);
+            send_multipart(zap, multipart{"1.0", request_id, std::to_string(d.status), d.reason,
+                                          d.status == 200 ? d.user_id : std::string(), ""});
+        }
+
+        void decide(const multipart& req, zap_decision& d) {
+            const std::size_t credentials = req.size() - 6;
+            std::lock_guard<std::mutex> lock(shared->mutex);
+            const auto& all = shared->policies.at(std::string(all_domains));
+            const auto own = shared->policies.find(d.domain);
+            const detail::zap_policy* dom = own != shared->policies.end() ? &own->second : nullptr;
+            const auto refuse = [&d](int status, std::string why) {
+                d.status = status;
+                d.reason = std::move(why);
+            };
+            const auto wrong_frames = [&](std::size_t want) {
+                if (credentials == want) return false;
+                refuse(500, "malformed ZAP request: " + d.mechanism + " with " +
+                                std::to_string(credentials) + " credential frames, expected " +
+                                std::to_string(want));
+                return true;
+            };
+            std::string why;
+            if (!all.address_ok(d.address, why) || (dom && !dom->address_ok(d.address, why)))
+                return refuse(400, why);
+            if (d.mechanism == "NULL") {
+                if (wrong_frames(0)) return;
+                d.user_id = "anonymous";
+            } else if (d.mechanism == "PLAIN") {
+                if (wrong_frames(2)) return;
+                d.client = req[6].to_string();
+                const auto& users = (dom && dom->plain_users) ? dom->plain_users : all.plain_users;
+                if (!users || users->empty()) return refuse(400, "no PLAIN users are configured");
+                const auto u = users->find(d.client);
+                // The same answer for an unknown user and a wrong password.
+                if (u == users->end() || !detail::equal_secret(u->second, req[7].to_string_view()))
+                    return refuse(400, "invalid user name or password");
+                d.user_id = d.client;
+            } else if (d.mechanism == "CURVE") {
+                if (wrong_frames(1)) return;
+                if (req[6].size() != 32)
+                    return refuse(500, "malformed ZAP request: a CURVE key of " +
+                                           std::to_string(req[6].size()) + " bytes");
+                d.client = z85_encode(req[6].data(), req[6].size());
+                const detail::zap_policy& p = (dom && dom->curve_keys) ? *dom : all;
+                if (!p.curve_any && (!p.curve_keys || p.curve_keys->count(d.client) == 0))
+                    return refuse(400, p.curve_keys && !p.curve_keys->empty()
+                                           ? "client key is not allowed"
+                                           : "no CURVE client keys are allowed");
+                d.user_id = d.client;
+            } else {
+                return refuse(400, "mechanism not supported");
+            }
+            d.status = 200;
+            d.reason = "OK";
+        }
+
+        void log(const zap_decision& d) noexcept {
+            std::shared_ptr<const std::function<void(const zap_decision&)>> f;
+            {
+                std::lock_guard<std::mutex> lock(shared->mutex);
+                f = shared->log;
+            }
+            if (!f) return;
+            try {
+                (*f)(d);
+            } catch (const std::exception& e) {
+                report_diagnostic(
+                    severity::report,
+                    std::string("authenticator: the log callback threw: ") + e.what());
+            } catch (...) {
+                report_diagnostic(severity::report, "authenticator: the log callback threw");
+            }
+        }
+    };
+
+    std::shared_ptr<detail::zap_shared> shared_;
+    worker worker_;
+};
+
+/// Makes `s` a PLAIN server: its clients' user names and passwords go to the
+/// context's ZAP handler (authenticator).
+/**
+ * PLAIN sends the password in clear text: use it on trusted networks only, or
+ * use CURVE.
+ * @pre Call it before bind() and connect().
+ * @throws error EINVAL when `s` already has an endpoint; as socket::set().
+ */
+inline void make_plain_server(socket& s) {
+    detail::check_not_connected(s, "make_plain_server");
+    s.set(option::plain_server, true);
+}
+
+/// Makes `s` a PLAIN client that logs in as `user` with `password`.
+/**
+ * @pre Call it before connect() (and bind()).
+ * @throws error EINVAL when `s` already has an endpoint or `user` is empty; as
+ *   socket::set() (the password is never printed).
+ */
+inline void make_plain_client(socket& s, std::string_view user, std::string_view password) {
+    if (user.empty()) throw error(EINVAL, "make_plain_client on " + s.describe() + ": empty user");
+    detail::check_not_connected(s, "make_plain_client");
+    s.set(option::plain_username, user);
+    s.set(option::plain_password, password);
+}
+
+}  // namespace zmqraii
+
+#endif  // ZMQRAII_ZAP_HPP_INCLUDED

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+// cert.hpp: CURVE certificates and their files (the CZMQ/pyzmq format, the
+// secret file created 0600), errors that name the file and never a secret, the
+// directory loader, pyzmq interop, and make_curve_server/make_curve_client:
+// an encrypted pair works, the helpers refuse a socket that is already bound,
+// and a CURVE server never accepts a NULL-mechanism client.
+#include "catch.hpp"
+
+#include <zmqraii/cert.hpp>
+#include <zmqraii/zmqraii.hpp>
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+using namespace std::chrono_literals;
+using zmqraii_test::contains;
+
+namespace {
+
+constexpr auto must_happen = 10s;
+
+// A fresh directory under the system's temporary directory, removed at the end.
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "zmqraii-cert-XXXXXX").string();
+        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        path = tmpl;
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    REQUIRE(out.good());
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+unsigned mode_of(const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return static_cast<unsigned>(st.st_mode & 07777);
+}
+
+// The zmqraii::error that `fn` throws.
+template <class Fn>
+zmqraii::error error_of(Fn fn) {
+    try {
+        fn();
+    } catch (const zmqraii::error& e) {
+        return e;
+    }
+    FAIL("expected a zmqraii::error");
+    return zmqraii::error(0, "unreachable");
+}
+
+// Sets the umask for one test and restores it.
+struct scoped_umask {
+    ::mode_t old;
+    explicit scoped_umask(::mode_t m) : old(::umask(m)) {}
+    ~scoped_umask() { ::umask(old); }
+};
+
+// A public file's text with one key line replaced.
+std::string cert_text(const std::string& curve_lines) {
+    return "#   a comment\n\nmetadata\n    name = \"x\"\ncurve\n" + curve_lines;
+}
+
+// Waits for an event of kind `k`, skipping others.
+std::optional<zmqraii::monitor_event> wait_for(zmqraii::socket_monitor& mon,
+                                               zmqraii::event_kind k) {
+    const auto deadline = std::chrono::steady_clock::now() + must_happen;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto e = mon.next_for(100ms);
+        if (e && e->kind == k) return e;
+    }
+    return std::nullopt;
+}
+
+bool have_pyzmq() { return std::system("/usr/bin/python3 -c 'import zmq.auth' 2>/dev/null") == 0; }
+
+// Runs a shell command and returns what it printed on stdout.
+std::string run(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    REQUIRE(::pclose(p) == 0);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("certificate: generated, from a secret, public only", "[cert]") {
+    const auto c = zmqraii::certificate::generate();
+    CHECK(c.public_key().size() == 40);
+    CHECK(c.secret_key().size() == 40);
+    CHECK(c.has_secret());
+    CHECK(zmqraii::curve_public_from_secret(c.secret_key()) == c.public_key());
+
+    const auto again = zmqraii::certificate::from_secret(c.secret_key());
+    CHECK(again.public_key() == c.public_key());
+    CHECK(again.secret_key() == c.secret_key());
+
+    const auto pub = zmqraii::certificate::from_public(c.public_key());
+    CHECK_FALSE(pub.has_secret());
+    CHECK(pub.secret_key().empty());
+    CHECK(c.public_only().public_key() == c.public_key());
+    CHECK_FALSE(c.public_only().has_secret());
+
+    zmqraii::certificate m = zmqraii::certificate::generate();
+    m.set_meta("name", "server one");
+    m.set_meta("email", "ops@example.org");
+    CHECK(m.meta("name") == std::optional<std::string>("server one"));
+    CHECK_FALSE(m.meta("missing"));
+    CHECK(m.metadata().size() == 2);
+    CHECK(m.public_only().meta("email") == std::optional<std::string>("ops@example.org"));
+}
+
+TEST_CASE("certificate refuses bad keys and metadata without printing a secret", "[cert]") {
+    const auto a = zmqraii::certificate::generate();
+    const auto b = zmqraii::certificate::generate();
+    SECTION("keys that do not belong together") {
+        const auto e = error_of([&] {
+            zmqraii::certificate(zmqraii::curve_keypair{a.public_key(), b.secret_key()});
+        });
+        CHECK(e.code() == std::errc::invalid_argument);
+        CHECK_THAT(std::string(e.what()), contains("does not belong"));
+        CHECK_THAT(std::string(e.what()), !contains(b.secret_key()));
+    }
+    SECTION("a public key of the wrong length") {
+        const auto e = error_of([] { zmqraii::certificate::from_public("short"); });
+        CHECK(e.code() == std::errc::invalid_argument);
+        CHECK_THAT(std::string(e.what()), contains("40 Z85 characters, got 5"));
+    }
+    SECTION("a secret key with a bad character: its position, never the key") {
+        std::string secret = a.secret_key();
+        secret[7] = '~';
+        const auto e = error_of([&] { zmqraii::certificate::from_secret(secret); });
+        CHECK(e.code() == std::errc::invalid_argument);
+        CHECK_THAT(std::string(e.what()), contains("position 7"));
+        CHECK_THAT(std::string(e.what()), !contains(secret.substr(0, 7)));
+    }
+    SECTION("metadata that the file format cannot hold") {
+        zmqraii::certificate c = zmqraii::certificate::generate();
+        CHECK(error_of([&] { c.set_meta("bad name", "v"); }).code() == std::errc::invalid_argument);
+        CHECK(error_of([&] { c.set_meta("", "v"); }).code() == std::errc::invalid_argument);
+        CHECK(error_of([&] { c.set_meta("quote", "a\"b"); }).code() == std::errc::invalid_argument);
+        CHECK(error_of([&] { c.set_meta("newline", "a\nb"); }).code() ==
+              std::errc::invalid_argument);
+        CHECK(c.metadata().empty());
+    }
+}
+
+TEST_CASE("save writes name.key and name.key_secret; load reads them back", "[cert][file]") {
+    temp_dir dir;
+    zmqraii::certificate c = zmqraii::certificate::generate();
+    c.set_meta("name", "server");
+    c.set_meta("location", "rack 7");
+    const std::string path = dir.file("server.key");
+    c.save(path);
+
+    const std::string pub_text = read_text(path);
+    const std::string sec_text = read_text(path + "_secret");
+    // The format CZMQ and pyzmq read: sections, four-space indented quoted values.
+    CHECK_THAT(pub_text,
+               contains("\nmetadata\n    location = \"rack 7\"\n    name = \"server\"\n"));
+    CHECK_THAT(pub_text, contains("\ncurve\n    public-key = \"" + c.public_key() + "\"\n"));
+    CHECK_THAT(pub_text, !contains("secret-key"));
+    CHECK_THAT(pub_text, !contains(c.secret_key()));
+    CHECK_THAT(sec_text, contains("    public-key = \"" + c.public_key() + "\"\n"));
+    CHECK_THAT(sec_text, contains("    secret-key = \"" + c.secret_key() + "\"\n"));
+
+    const auto loaded = zmqraii::certificate::load(path);
+    CHECK(loaded.public_key() == c.public_key());
+    CHECK(loaded.secret_key() == c.secret_key());
+    CHECK(loaded.metadata() == c.metadata());
+
+    const auto from_secret_file = zmqraii::certificate::load(path + "_secret");
+    CHECK(from_secret_file.secret_key() == c.secret_key());
+
+    const auto pub = zmqraii::certificate::load_public(path + "_secret");
+    CHECK(pub.public_key() == c.public_key());
+    CHECK_FALSE(pub.has_secret());
+    CHECK(pub.meta("name") == std::optional<std::string>("server"));
+
+    // Without its secret file, load gives the public certificate.
+    std::filesystem::remove(path + "_secret");
+    CHECK_FALSE(zmqraii::certificate::load(path).has_secret());
+
+    // A public certificate saves only the public file.
+    c.public_only().save(dir.file("peer.key"));
+    CHECK(std::filesystem::exists(dir.file("peer.key")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("peer.key_secret")));
+    CHECK(error_of([&] { c.public_only().save_secret(dir.file("x")); }).code() ==
+          std::errc::invalid_argument);
+    // No temporary file is left behind.
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path)) {
+        CHECK_THAT(e.path().filename().string(), !contains(".tmp-"));
+        ++files;
+    }
+    CHECK(files == 2);
+}
+
+TEST_CASE("the secret file is created with mode 0600, also over an existing 0644 file",
+          "[cert][file]") {
+    const scoped_umask mask(022);
+    temp_dir dir;
+    const std::string path = dir.file("client.key");
+    const auto c = zmqraii::certificate::generate();
+    c.save(path);
+    CHECK(mode_of(path + "_secret") == 0600);
+    CHECK(mode_of(path) == 0644);
+
+    // A world-readable file in the way is replaced, not reused with its mode.
+    const std::string other = dir.file("other.key_secret");
+    write_text(other, "old contents\n");
+    REQUIRE(::chmod(other.c_str(), 0644) == 0);
+    REQUIRE(mode_of(other) == 0644);
+    c.save_secret(other);
+    CHECK(mode_of(other) == 0600);
+    CHECK(zmqraii::certificate::load(other).secret_key() == c.secret_key());
+}
+
+TEST_CASE("save into a missing directory names the path and the errno", "[cert][file]") {
+    temp_dir dir;
+    const std::string path = dir.file("no-such-dir/x.key");
+    const auto e = error_of([&] { zmqraii::certificate::generate().save(path); });
+    CHECK(e.code() == std::errc::no_such_file_or_directory);
+    CHECK_THAT(std::string(e.what()), contains(path));
+}
+
+TEST_CASE("load of a missing file names the path", "[cert][file]") {
+    temp_dir dir;
+    const std::string path = dir.file("absent.key");
+    const auto e = error_of([&] { zmqraii::certificate::load(path); });
+    CHECK(e.code() == std::errc::no_such_file_or_directory);
+    CHECK_THAT(std::string(e.what()), contains(path));
+}
+
+TEST_CASE("garbled certificate files: errors name the file and line, never the secret",
+          "[cert][file]") {
+    temp_dir dir;
+    const auto c = zmqraii::certificate::generate();
+    const std::string path = dir.file("bad.key");
+    const std::string pub_line = "    public-key = \"" + c.public_key() + "\"\n";
+    const std::string sec_line = "    secret-key = \"" + c.secret_key() + "\"\n";
+
+    struct bad_case {
+        const char* what;
+        std::string text;
+        std::string expect;
+    };
+    std::string truncated_secret = sec_line;
+    truncated_secret.erase(20, 3);
+    std::string bad_char_secret = sec_line;
+    bad_char_secret[25] = ' ';
+    const auto other = zmqraii::certificate::generate();
+    const std::vector<bad_case> cases = {
+        {"empty file", "", "no curve/public-key"},
+        {"no curve section", "metadata\n    name = \"x\"\n", "no curve/public-key"},
+        {"short public key", cert_text("    public-key = \"abc\"\n"),
+         "line 6: curve/public-key must be 40 Z85 characters, got 3"},
+        {"truncated secret key", cert_text(pub_line + truncated_secret),
+         "line 7: curve/secret-key must be 40 Z85 characters, got 37"},
+        {"bad character in the secret key", cert_text(pub_line + bad_char_secret),
+         "line 7: curve/secret-key"},
+        {"keys that do not belong together",
+         cert_text("    public-key = \"" + other.public_key() + "\"\n" + sec_line),
+         "does not belong"},
+        {"a key twice", cert_text(pub_line + pub_line), "line 7: curve/public-key appears twice"},
+        {"tab indentation", cert_text("\tpublic-key = \"" + c.public_key() + "\"\n"),
+         "line 6: indentation must be spaces"},
+        {"odd indentation", cert_text("  " + pub_line), "line 6: indentation must be a multiple"},
+        {"unterminated quote", cert_text("    public-key = \"abc\n"),
+         "line 6: unterminated quoted value"},
+        {"binary junk", std::string("\x01\x02\x03 garbage\n"), "line 1: expected a name"},
+    };
+    for (const auto& bc : cases) {
+        INFO(bc.what);
+        write_text(path, bc.text);
+        const auto e = error_of([&] { zmqraii::certificate::load(path); });
+        CHECK(e.code() == std::errc::invalid_argument);
+        const std::string what = e.what();
+        CHECK_THAT(what, contains(path));
+        CHECK_THAT(what, contains(bc.expect));
+        CHECK_THAT(what, !contains(c.secret_key().substr(0, 12)));
+    }
+
+    SECTION("a secret file whose public key differs from the public file's") {
+        c.save_public(path);
+        write_text(path + "_secret",
+                   cert_text("    public-key = \"" + other.public_key() +
+                             "\"\n    secret-key = \"" + other.secret_key() + "\"\n"));
+        const auto e = error_of([&] { zmqraii::certificate::load(path); });
+        CHECK_THAT(std::string(e.what()), contains(path + "_secret"));
+        CHECK_THAT(std::string(e.what()), contains("differs"));
+    }
+}
+
+TEST_CASE("comments, CRLF, unquoted values and other sections are read", "[cert][file]") {
+    temp_dir dir;
+    const auto c = zmqraii::certificate::generate();
+    const std::string path = dir.file("lenient.key");
+    write_text(path,
+               "# header\r\n\r\nmetadata\r\n    owner = alice   # trailing comment\r\n"
+               "    quoted = 'single quotes'\r\nother\r\n    thing = 1\r\n        deeper = 2\r\n"
+               "curve\r\n    public-key = \"" +
+                   c.public_key() + "\"\r\n");
+    const auto loaded = zmqraii::certificate::load(path);
+    CHECK(loaded.public_key() == c.public_key());
+    CHECK(loaded.meta("owner") == std::optional<std::string>("alice"));
+    CHECK(loaded.meta("quoted") == std::optional<std::string>("single quotes"));
+    CHECK_FALSE(loaded.meta("thing"));
+}
+
+TEST_CASE("load_public_certificates reads every *.key of a directory", "[cert][file]") {
+    temp_dir dir;
+    const auto a = zmqraii::certificate::generate();
+    const auto b = zmqraii::certificate::generate();
+    a.save(dir.file("a.key"));  // also a.key_secret: skipped
+    b.public_only().save(dir.file("b.key"));
+    write_text(dir.file("README"), "not a certificate\n");
+
+    const auto certs = zmqraii::load_public_certificates(dir.path.string());
+    REQUIRE(certs.size() == 2);
+    CHECK(certs[0].public_key() == a.public_key());
+    CHECK(certs[1].public_key() == b.public_key());
+    CHECK_FALSE(certs[0].has_secret());  // secrets are never kept
+
+    SECTION("a garbled *.key file is an error naming it") {
+        write_text(dir.file("c.key"), "curve\n    public-key = \"nope\"\n");
+        const auto e = error_of([&] { zmqraii::load_public_certificates(dir.path.string()); });
+        CHECK(e.code() == std::errc::invalid_argument);
+        CHECK_THAT(std::string(e.what()), contains(dir.file("c.key")));
+    }
+    SECTION("a missing directory is an error naming it") {
+        const std::string missing = dir.file("missing");
+        const auto e = error_of([&] { zmqraii::load_public_certificates(missing); });
+        CHECK(e.code() == std::errc::no_such_file_or_directory);
+        CHECK_THAT(std::string(e.what()), contains(missing));
+    }
+}
+
+TEST_CASE("pyzmq reads our certificate files and we read pyzmq's", "[cert][file][interop]") {
+    if (!have_pyzmq()) {
+        WARN("no /usr/bin/python3 with zmq.auth (Debian python3-zmq): interop not checked");
+        return;
+    }
+    temp_dir dir;
+    const auto ours = zmqraii::certificate::generate();
+    ours.save(dir.file("ours.key"));
+    const std::string py =
+        "/usr/bin/python3 -c 'import sys, zmq.auth; "
+        "p, s = zmq.auth.load_certificate(sys.argv[1]); "
+        "print(p.decode()); print(s.decode() if s else \"\")' ";
+    CHECK(run(py + dir.file("ours.key_secret")) ==
+          ours.public_key() + "\n" + ours.secret_key() + "\n");
+    CHECK(run(py + dir.file("ours.key")) == ours.public_key() + "\n\n");
+
+    run("/usr/bin/python3 -c 'import sys, zmq.auth; "
+        "zmq.auth.create_certificates(sys.argv[1], \"theirs\", {\"name\": \"py\"})' " +
+        dir.path.string());
+    const auto theirs = zmqraii::certificate::load(dir.file("theirs.key"));
+    REQUIRE(theirs.has_secret());
+    CHECK(zmqraii::curve_public_from_secret(theirs.secret_key()) == theirs.public_key());
+    CHECK(theirs.meta("name") == std::optional<std::string>("py"));
+}
+
+TEST_CASE("make_curve_server and make_curve_client: an encrypted pair works", "[cert][curve]") {
+    const auto server_cert = zmqraii::certificate::generate();
+    const auto client_cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+
+    zmqraii::socket server(ctx, zmqraii::socket_type::pair, "curve server");
+    zmqraii::make_curve_server(server, server_cert);
+    server.bind("tcp://127.0.0.1:*");
+    CHECK(server.get(zmqraii::option::mechanism) == ZMQ_CURVE);
+
+    zmqraii::socket client(ctx, zmqraii::socket_type::pair, "curve client");
+    zmqraii::make_curve_client(client, client_cert, server_cert.public_key());
+    client.connect(server.last_endpoint());
+    client.send("sealed");
+    const auto got = server.recv_for(must_happen);
+    REQUIRE(got);
+    CHECK(got->to_string() == "sealed");
+    server.send("and back");
+    const auto back = client.recv_for(must_happen);
+    REQUIRE(back);
+    CHECK(back->to_string() == "and back");
+}
+
+TEST_CASE("make_curve_server and make_curve_client refuse what cannot work", "[cert][curve]") {
+    const auto cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+
+    SECTION("after bind: the mechanism of the endpoint is fixed") {
+        zmqraii::socket s(ctx, zmqraii::socket_type::pull, "bound early");
+        s.bind("tcp://127.0.0.1:*");
+        const auto e = error_of([&] { zmqraii::make_curve_server(s, cert); });
+        CHECK(e.code() == std::errc::invalid_argument);
+        CHECK_THAT(std::string(e.what()), contains("before bind() and connect()"));
+        CHECK_THAT(std::string(e.what()), contains("bound early"));
+        CHECK(s.get(zmqraii::option::mechanism) == ZMQ_NULL);
+    }
+    SECTION("after connect") {
+        zmqraii::socket s(ctx, zmqraii::socket_type::push, "connected early");
+        s.connect("tcp://127.0.0.1:9");
+        const auto e = error_of([&] { zmqraii::make_curve_client(s, cert, cert.public_key()); });
+        CHECK(e.code() == std::errc::invalid_argument);
+        CHECK(s.get(zmqraii::option::mechanism) == ZMQ_NULL);
+    }
+    SECTION("a certificate without its secret key") {
+        zmqraii::socket s(ctx, zmqraii::socket_type::pull);
+        CHECK(error_of([&] { zmqraii::make_curve_server(s, cert.public_only()); }).code() ==
+              std::errc::invalid_argument);
+        CHECK(error_of([&] {
+                  zmqraii::make_curve_client(s, cert.public_only(), cert.public_key());
+              }).code() == std::errc::invalid_argument);
+    }
+    SECTION("a bad server key") {
+        zmqraii::socket s(ctx, zmqraii::socket_type::push);
+        const auto e = error_of([&] { zmqraii::make_curve_client(s, cert, "not a key"); });
+        CHECK(e.code() == std::errc::invalid_argument);
+        CHECK(s.get(zmqraii::option::mechanism) == ZMQ_NULL);
+    }
+}
+
+TEST_CASE("a CURVE server never accepts a NULL-mechanism client", "[cert][curve]") {
+    const auto server_cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket server(ctx, zmqraii::socket_type::pull, "curve server");
+    zmqraii::make_curve_server(server, server_cert);
+    zmqraii::socket_monitor server_events(ctx, server);
+    server.bind("tcp://127.0.0.1:*");
+
+    zmqraii::socket client(ctx, zmqraii::socket_type::push, "null client");
+    client.set(zmqraii::option::handshake_ivl, 200ms);
+    client.connect(server.last_endpoint());
+    CHECK(client.try_send("plaintext must not arrive"));  // queued, never delivered
+
+    // The server refuses the handshake: the mechanisms do not match.
+    const auto refused = wait_for(server_events, zmqraii::event_kind::handshake_failed_protocol);
+    REQUIRE(refused);
+    CHECK(refused->value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH);
+    CHECK_FALSE(server.recv_for(300ms));
+}
