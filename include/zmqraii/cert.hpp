@@ -306,7 +306,13 @@ private:
                            "contents\n"
                            "#   of this file after exchange.\n";
         t += "\nmetadata\n";
-        for (const auto& [k, v] : meta_) t += "    " + k + " = \"" + v + "\"\n";
+        for (const auto& [k, v] : meta_) {
+            t += "    ";
+            t += k;
+            t += " = \"";
+            t += v;
+            t += "\"\n";
+        }
         t += "curve\n    public-key = \"" + public_ + "\"\n";
         if (with_secret) t += "    secret-key = \"" + secret_ + "\"\n";
         return t;
@@ -330,7 +336,12 @@ private:
             ++line_no;
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             const auto at = [&](const std::string& what) {
-                return error(EINVAL, where + ": line " + std::to_string(line_no) + ": " + what);
+                std::string text = where;
+                text += ": line ";
+                text += std::to_string(line_no);
+                text += ": ";
+                text += what;
+                return error(EINVAL, text);
             };
             const std::size_t indent = line.find_first_not_of(' ');
             if (indent == std::string_view::npos || line[indent] == '#') continue;  // blank

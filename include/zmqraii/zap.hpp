@@ -407,18 +407,6 @@ private:
                             "authenticator: this context already has a ZAP handler bound to " +
                                 std::string(endpoint) + " (one per context)");
             }
-            // libzmq releases an inproc endpoint only once the reaper thread has
-            // destroyed the closed socket; unbind first, so that a new
-            // authenticator can bind as soon as stop() returned.
-            struct unbind_at_exit {
-                socket& s;
-                ~unbind_at_exit() {
-                    try {
-                        s.unbind(endpoint);
-                    } catch (...) {  // context stopping: nobody will bind again
-                    }
-                }
-            } unbind_guard{zap};
             wc.ready();
             worker_pipe& pipe = wc.pipe();
             poller p;
@@ -430,7 +418,18 @@ private:
             p.add(zap, poll_events::in, [this, &zap](poll_events) {
                 while (auto request = try_recv_multipart(zap)) handle(zap, *request);
             });
-            for (;;) p.wait(std::chrono::milliseconds(-1));
+            try {
+                for (;;) p.wait(std::chrono::milliseconds(-1));
+            } catch (...) {
+                // libzmq releases an inproc endpoint only once its reaper thread
+                // has destroyed the closed socket; unbind first, so that a new
+                // authenticator can bind as soon as stop() has returned.
+                try {
+                    zap.unbind(endpoint);
+                } catch (...) {  // the context is stopping: nobody binds again
+                }
+                throw;
+            }
         }
 
         void handle(socket& zap, const multipart& req) {
