@@ -600,3 +600,102 @@ TEST_CASE("context stop while the authenticator runs ends it", "[zap][lifetime][
         CHECK(ctx.stopped());
     }
 }
+
+// ---- the snippets of docs/security.md, line for line ---------------------------
+
+TEST_CASE("docs/security.md: CURVE with an authenticator", "[zap][docs]") {
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);  // first: libzmq authenticates only while one runs
+
+    const auto server_cert = zmqraii::certificate::generate();
+    const auto client_cert = zmqraii::certificate::generate();
+    auth.allow_curve_key(client_cert.public_key());
+
+    zmqraii::socket server(ctx, zmqraii::socket_type::rep);
+    zmqraii::make_curve_server(server, server_cert);  // before bind()
+    server.bind("tcp://127.0.0.1:*");
+
+    zmqraii::socket client(ctx, zmqraii::socket_type::req);
+    zmqraii::make_curve_client(client, client_cert, server_cert.public_key());  // before connect()
+    client.connect(server.last_endpoint());
+
+    client.send("hello");
+    zmqraii::message m = server.recv();
+    std::string who = m.property("User-Id");  // the client's public key (Z85)
+
+    CHECK(m.to_string() == "hello");
+    CHECK(who == client_cert.public_key());
+}
+
+TEST_CASE("docs/security.md: certificate files", "[zap][docs][file]") {
+    const auto tmp = std::filesystem::temp_directory_path() /
+                     ("zmqraii-docs-certs-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(tmp / "clients");
+    const std::string dir = tmp.string();
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+
+    // Once, offline: one key pair per peer. save() writes name.key (public) and
+    // name.key_secret (both keys, created with mode 0600).
+    zmqraii::certificate::generate().save(dir + "/server.key");
+    zmqraii::certificate alice = zmqraii::certificate::generate();
+    alice.set_meta("name", "alice");
+    alice.save(dir + "/alice.key");
+    alice.public_only().save(dir + "/clients/alice.key");  // what the server gets
+
+    // The server: its own certificate, and its clients' public certificates.
+    const auto server_cert = zmqraii::certificate::load(dir + "/server.key");
+    auth.load_curve_keys(dir + "/clients");  // every clients/*.key
+
+    // A client: its own certificate and the server's public key.
+    const auto me = zmqraii::certificate::load(dir + "/alice.key");
+    const auto server_pub = zmqraii::certificate::load_public(dir + "/server.key");
+
+    CHECK(server_cert.has_secret());
+    CHECK(me.secret_key() == alice.secret_key());
+    CHECK(server_pub.public_key() == server_cert.public_key());
+    CHECK_FALSE(server_pub.has_secret());
+    CHECK(zap_request(ctx, request("", "127.0.0.1", "CURVE", {raw_key(alice.public_key())}))[2] ==
+          "200");
+    std::filesystem::remove_all(tmp);
+}
+
+TEST_CASE("docs/security.md: PLAIN, address filters and the log", "[zap][docs][plain]") {
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+    std::ostringstream decisions;
+
+    auth.add_plain_user("alice", "wonderland");  // or auth.load_plain_users("passwords")
+    auth.deny("192.0.2.7");                      // everyone but this address
+    auth.set_log(decisions);                     // one line per decision, never a password
+
+    zmqraii::socket server(ctx, zmqraii::socket_type::pull);
+    zmqraii::make_plain_server(server);
+    server.bind("tcp://127.0.0.1:*");
+
+    zmqraii::socket client(ctx, zmqraii::socket_type::push);
+    zmqraii::make_plain_client(client, "alice", "wonderland");
+    client.connect(server.last_endpoint());
+    client.send("hi");
+    std::string who = server.recv().property("User-Id");  // "alice"
+
+    CHECK(who == "alice");
+    auth.stop();  // joins the handler thread before reading what it wrote
+    CHECK_THAT(decisions.str(), contains("ZAP 200 PLAIN"));
+    CHECK_THAT(decisions.str(), !contains("wonderland"));
+}
+
+TEST_CASE("docs/security.md: NULL clients go through ZAP only with a domain", "[zap][docs]") {
+    zmqraii::context ctx(quick_linger());
+    zmqraii::authenticator auth(ctx);
+    auth.allow("127.0.0.1");  // only local peers
+
+    zmqraii::socket server(ctx, zmqraii::socket_type::pull);
+    server.set(zmqraii::option::zap_domain, "internal");  // without it, no ZAP for NULL
+    server.bind("tcp://127.0.0.1:*");
+
+    zmqraii::socket client(ctx, zmqraii::socket_type::push);
+    client.connect(server.last_endpoint());
+    client.send("hi");
+    CHECK(server.recv().property("User-Id") == "anonymous");
+}
