@@ -105,7 +105,10 @@ struct zap_policy {
 struct zap_shared {
     std::mutex mutex;
     std::map<std::string, zap_policy> policies;  // "*" = all domains
-    std::shared_ptr<const std::function<void(const zap_decision&)>> log;
+    // Held while the log callback runs, so that set_log() returns only once the
+    // previous callback is no longer running (its target may then go).
+    std::mutex log_mutex;
+    std::function<void(const zap_decision&)> log;  // guarded by log_mutex
 };
 
 // Compares without an early exit on the first difference (the time taken does
@@ -176,8 +179,9 @@ inline bool equal_secret(std::string_view a, std::string_view b) noexcept {
  *
  * @par Log
  * set_log() installs a callback that receives every decision (zap_decision),
- * called on the handler thread without any lock held. It never sees a password
- * or a secret key. Off by default.
+ * called on the handler thread (not under the configuration mutex). It never
+ * sees a password or a secret key. Off by default. Once set_log() returned, the
+ * previous callback is not running and is never called again.
  *
  * @par Thread Safety
  * The configuration calls (allow(), deny(), add_plain_user(), ..., set_log())
@@ -355,21 +359,26 @@ public:
     /// Calls `log` with every decision, on the handler thread; empty turns the log
     /// off. Any thread.
     /**
+     * When it returns, the previous callback is not running and will not be
+     * called again: what it wrote to may be destroyed. It waits for a call in
+     * progress, so the callback itself must not call set_log() (deadlock).
+     *
      * The callback must not block for long (handshakes wait for it) and should
      * not throw (an exception is reported through the diagnostic handler and
      * otherwise ignored). It never receives a password or a secret key.
      */
     void set_log(std::function<void(const zap_decision&)> log) {
-        std::shared_ptr<const std::function<void(const zap_decision&)>> p;
-        if (log)
-            p = std::make_shared<const std::function<void(const zap_decision&)>>(std::move(log));
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        shared_->log = std::move(p);
-    }
+        std::function<void(const zap_decision&)> old;
+        {
+            std::lock_guard<std::mutex> lock(shared("set_log").log_mutex);
+            old = std::exchange(shared_->log, std::move(log));
+        }
+    }  // `old` is destroyed outside the lock
 
     /// Writes one line per decision (zap_decision::to_string()) to `out`, on the
-    /// handler thread. `out` must outlive the log (call set_log({}) first) and
-    /// must not be written by other threads meanwhile. Any thread.
+    /// handler thread. `out` must outlive the log (until set_log({}) returned or
+    /// the authenticator stopped) and must not be written by other threads
+    /// meanwhile. Any thread.
     void set_log(std::ostream& out) {
         set_log([&out](const zap_decision& d) { out << d.to_string() << '\n' << std::flush; });
     }
@@ -452,8 +461,18 @@ private:
                 decide(req, d);
             }
             log(d);
-            send_multipart(zap, multipart{"1.0", request_id, std::to_string(d.status), d.reason,
-                                          d.status == 200 ? d.user_id : std::string(), ""});
+            // Frame by frame with socket::send(string_view): libzmq copies the
+            // bytes itself (a message built here and read by another thread
+            // would be published through libzmq's queues, which ThreadSanitizer
+            // cannot see).
+            const std::string status = std::to_string(d.status);
+            const auto more = send_flags::more;
+            zap.send(std::string_view("1.0"), more);
+            zap.send(std::string_view(request_id), more);
+            zap.send(std::string_view(status), more);
+            zap.send(std::string_view(d.reason), more);
+            zap.send(std::string_view(d.status == 200 ? d.user_id : std::string()), more);
+            zap.send(std::string_view());  // no metadata
         }
 
         void decide(const multipart& req, zap_decision& d) {
@@ -509,14 +528,10 @@ private:
         }
 
         void log(const zap_decision& d) noexcept {
-            std::shared_ptr<const std::function<void(const zap_decision&)>> f;
-            {
-                std::lock_guard<std::mutex> lock(shared->mutex);
-                f = shared->log;
-            }
-            if (!f) return;
+            std::lock_guard<std::mutex> lock(shared->log_mutex);
+            if (!shared->log) return;
             try {
-                (*f)(d);
+                shared->log(d);
             } catch (const std::exception& e) {
                 report_diagnostic(
                     severity::report,
