@@ -700,3 +700,69 @@ TEST_CASE("docs/security.md: NULL clients go through ZAP only with a domain", "[
     client.send("hi");
     CHECK(server.recv().property("User-Id") == "anonymous");
 }
+
+// ---- pyzmq clients (Debian python3-zmq), when available -------------------------
+
+namespace {
+
+bool have_pyzmq() { return std::system("/usr/bin/python3 -c 'import zmq' 2>/dev/null") == 0; }
+
+// Runs a pyzmq PUSH client that connects to `endpoint` with `setup` (Python
+// statements on socket `s`), sends "from python" and closes with `linger_ms`.
+// Returns the exit status.
+int run_pyzmq_client(const std::string& endpoint, const std::string& setup, int linger_ms) {
+    const std::string script = "import zmq; c = zmq.Context(); s = c.socket(zmq.PUSH); " + setup +
+                               "; s.connect(\"" + endpoint + "\"); s.send(b\"from python\"); " +
+                               "s.close(linger=" + std::to_string(linger_ms) + "); c.term()";
+    // Single quotes for the shell (Z85 keys have '$'), double quotes for Python.
+    return std::system(("/usr/bin/python3 -c '" + script + "'").c_str());
+}
+
+}  // namespace
+
+TEST_CASE("pyzmq clients against the authenticator", "[zap][interop][tcp]") {
+    if (!have_pyzmq()) {
+        WARN("no /usr/bin/python3 with zmq (Debian python3-zmq): interop not checked");
+        return;
+    }
+    zmqraii::context ctx(quick_linger());
+    zmqraii::authenticator auth(ctx);
+    auth.add_plain_user("py", "thon");
+
+    SECTION("PLAIN, right password") {
+        server srv(ctx, [](zmqraii::socket& s) { zmqraii::make_plain_server(s); });
+        // linger 5 s: the client exits once its message is delivered (or gives up).
+        CHECK(run_pyzmq_client(srv.endpoint,
+                               "s.plain_username = b\"py\"; s.plain_password = b\"thon\"",
+                               5000) == 0);
+        const auto m = srv.sock.recv_for(must_happen);
+        REQUIRE(m);
+        CHECK(m->to_string() == "from python");
+        CHECK(m->property("User-Id") == "py");
+    }
+    SECTION("PLAIN, wrong password") {
+        server srv(ctx, [](zmqraii::socket& s) { zmqraii::make_plain_server(s); });
+        CHECK(run_pyzmq_client(srv.endpoint,
+                               "s.plain_username = b\"py\"; s.plain_password = b\"perl\"",
+                               500) == 0);
+        const auto failed = wait_for(srv.events, zmqraii::event_kind::handshake_failed_auth);
+        REQUIRE(failed);
+        CHECK(failed->value == 400);
+        CHECK_FALSE(srv.sock.recv_for(nothing_arrives));
+    }
+    SECTION("CURVE, allowed key") {
+        const auto server_cert = zmqraii::certificate::generate();
+        const auto client_cert = zmqraii::certificate::generate();
+        auth.allow_curve_key(client_cert.public_key());
+        server srv(ctx, [&](zmqraii::socket& s) { zmqraii::make_curve_server(s, server_cert); });
+        // Test keys only: a real secret key never belongs on a command line.
+        CHECK(run_pyzmq_client(srv.endpoint,
+                               "s.curve_serverkey = b\"" + server_cert.public_key() +
+                                   "\"; s.curve_publickey = b\"" + client_cert.public_key() +
+                                   "\"; s.curve_secretkey = b\"" + client_cert.secret_key() + "\"",
+                               5000) == 0);
+        const auto m = srv.sock.recv_for(must_happen);
+        REQUIRE(m);
+        CHECK(m->property("User-Id") == client_cert.public_key());
+    }
+}
