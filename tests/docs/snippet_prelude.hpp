@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// Included first by every documentation snippet that tests/docs compiles
+// (see docs/writing-docs.md): zmqraii and the standard headers that snippets
+// use without spelling out, so that a snippet can stay as short as the text
+// around it needs.
+#ifndef ZMQRAII_DOCS_SNIPPET_PRELUDE_HPP_INCLUDED
+#define ZMQRAII_DOCS_SNIPPET_PRELUDE_HPP_INCLUDED
+
+#include <zmqraii/zmqraii.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#endif  // ZMQRAII_DOCS_SNIPPET_PRELUDE_HPP_INCLUDED
