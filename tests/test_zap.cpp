@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -388,6 +389,41 @@ TEST_CASE("the log receives every decision and never a password", "[zap][log]") 
         zap_request(ctx, request("", "10.1.1.1", "NULL"));
         CHECK(log.get().size() == 3);
     }
+}
+
+TEST_CASE("configuration from other threads while the handler decides", "[zap][threads]") {
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+    auth.add_plain_user("alice", "pw");
+    std::atomic<bool> done{false};
+    std::thread configurer([&] {
+        for (int i = 0; !done.load(); ++i) {
+            auth.add_plain_user("user" + std::to_string(i % 50), "pw");
+            auth.allow_curve_key(zmqraii::certificate::generate().public_key(), "curve");
+            auth.deny("10.9.9." + std::to_string(i % 200));
+            auth.set_log([](const zmqraii::zap_decision&) {});
+        }
+    });
+    for (int i = 0; i < 200; ++i)
+        CHECK(zap_request(ctx, request("", "127.0.0.1", "PLAIN", {"alice", "pw"}))[2] == "200");
+    done = true;
+    configurer.join();
+    CHECK(zap_request(ctx, request("", "10.9.9.1", "NULL"))[2] == "400");
+}
+
+TEST_CASE("make_plain_server and make_plain_client refuse what cannot work", "[zap][plain]") {
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket bound(ctx, zmqraii::socket_type::pull, "bound early");
+    bound.bind("tcp://127.0.0.1:*");
+    CHECK_THROWS_WITH(zmqraii::make_plain_server(bound), contains("before bind() and connect()"));
+    CHECK(bound.get(zmqraii::option::mechanism) == ZMQ_NULL);
+    zmqraii::socket client(ctx, zmqraii::socket_type::push);
+    CHECK_THROWS_AS(zmqraii::make_plain_client(client, "", "pw"), zmqraii::error);
+    zmqraii::make_plain_client(client, "alice", "pw");
+    CHECK(client.get(zmqraii::option::mechanism) == ZMQ_PLAIN);
+    CHECK(client.get(zmqraii::option::plain_username) == "alice");
 }
 
 // ---- real handshakes over tcp ------------------------------------------------------
