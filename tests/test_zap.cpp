@@ -529,6 +529,20 @@ TEST_CASE("NULL: a denied address gets nothing through, an allowed one does", "[
     }
 }
 
+TEST_CASE("NULL without a zap_domain: libzmq does not ask the authenticator", "[zap][null][tcp]") {
+    decision_log log;
+    zmqraii::context ctx(quick_linger());
+    zmqraii::authenticator auth(ctx);
+    log.attach(auth);
+    auth.deny("127.0.0.1");
+    server srv(ctx, [](zmqraii::socket&) {});  // no zap_domain
+    zmqraii::socket client(ctx, zmqraii::socket_type::push, "null client");
+    // Accepted despite the deny list, and without a User-Id: docs/security.md
+    // says to set a ZAP domain on NULL servers that need address filters.
+    CHECK(expect_accepted(srv, client).empty());
+    CHECK(log.get().empty());
+}
+
 TEST_CASE("a CURVE server with an authenticator that allows anything refuses NULL clients",
           "[zap][curve][tcp]") {
     zmqraii::context ctx(quick_linger());

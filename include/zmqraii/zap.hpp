@@ -163,8 +163,11 @@ inline bool equal_secret(std::string_view a, std::string_view b) noexcept {
  * The constructor starts the thread and returns once the handler is bound to
  * `inproc://zeromq.zap.01`, so start it before binding server sockets. One per
  * context: a second one throws EADDRINUSE. stop() and the destructor end it; so
- * does context::stop() (the thread's calls wake with stopped, the handler's
- * socket is closed on its thread, and stop() does not wait for it).
+ * does context::stop(): the handler wakes with stopped and closes its socket on
+ * its own thread. As for any worker, the parent end of its pipe is a socket of
+ * the constructing thread, which the stop waits for: it is closed when that
+ * thread calls context::stop() itself, or destroys (or stops) the authenticator,
+ * e.g. while `stopped` unwinds it. The destructor then only joins.
  *
  * @warning While no handler is running, libzmq 4.3 does not authenticate at
  * all: a CURVE server accepts every client key and a PLAIN server every
