@@ -643,6 +643,24 @@ TEST_CASE("stop wakes every kind of blocked call at once", "[faults][stop]") {
     CHECK(ctx.stopped());
 }
 
+TEST_CASE("stop on an owner thread: the sockets it closed report is_open() false",
+          "[faults][stop][!shouldfail]") {
+    // DESIGN.md section 3: stop() on a thread that owns sockets closes them "and
+    // their objects then behave as closed". They are closed (live_sockets() is
+    // empty), but socket::is_open() still says true: it only looks at the
+    // object's flags pointer, which stop cannot reach, not at the registry
+    // entry's `closed` flag (socket.hpp, is_open()). Fails until is_open() also
+    // reads the entry (e.g. socket_entry::closed as std::atomic<bool>).
+    zmqraii::context ctx;
+    zmqraii::socket s(ctx, socket_type::pull, "owner's");
+    s.bind("inproc://faults-owner-stop");
+    ctx.stop();
+    CHECK(ctx.live_sockets().empty());
+    CHECK_THROWS_AS(s.send("x"), zmqraii::error);
+    CHECK_FALSE(s.is_open());
+    CHECK_FALSE(static_cast<bool>(s));
+}
+
 // ===========================================================================
 // (c) EINTR
 // ===========================================================================
