@@ -41,10 +41,11 @@ class DocError(Exception):
 
 
 def parse_blocks(path, text):
-    """Yields (line_of_first_code_line, lang, kind, code, setup) per fenced block."""
+    """Yields (line_of_first_code_line, lang, kind, code, setup) per fenced block;
+    setup is None or (text, line of the comment)."""
     lines = text.splitlines()
     i = 0
-    pending_setup = None  # (text) from a snippet-setup comment right before a fence
+    pending_setup = None  # (text, line) of a snippet-setup comment right before a fence
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
@@ -56,7 +57,7 @@ def parse_blocks(path, text):
                 if i >= len(lines):
                     raise DocError(f"{path}:{start + 1}: unterminated snippet-setup comment")
                 body += "\n" + lines[i]
-            pending_setup = body[: body.index("-->")].strip()
+            pending_setup = (body[: body.index("-->")].strip(), start + 1)
             i += 1
             continue
         m = FENCE.match(line)
@@ -112,16 +113,16 @@ def render(md_path, first_line, kind, code, setup, ident):
     ]
     if kind == "tu":
         if setup:
-            out.append(f'#line {first_line} "{c_string(md_path)} (snippet-setup)"')
-            out.append(setup)
+            out.append(f'#line {setup[1]} "{c_string(md_path)}"')
+            out.append(setup[0])
         out.append(f'#line {first_line} "{c_string(md_path)}"')
         out.append(code)
     else:  # fragment
         out.append(f"[[maybe_unused]] static void {ident}() {{")
         out.append("    using namespace std::chrono_literals;")
         if setup:
-            out.append(f'#line {first_line} "{c_string(md_path)} (snippet-setup)"')
-            out.append(setup)
+            out.append(f'#line {setup[1]} "{c_string(md_path)}"')
+            out.append(setup[0])
         out.append(f'#line {first_line} "{c_string(md_path)}"')
         out.append(code)
         out.append("}")
