@@ -312,6 +312,7 @@ private:
     void dispatch(std::size_t n) {
         struct guard {
             poller& p;
+            explicit guard(poller& q) noexcept : p(q) {}  // not an aggregate in C++20
             guard(const guard&) = delete;
             guard& operator=(const guard&) = delete;
             guard(guard&&) = delete;
