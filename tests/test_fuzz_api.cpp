@@ -31,6 +31,7 @@
 
 #include "catch.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -235,7 +236,10 @@ private:
             st_.t.count("stopped");
         } catch (const zmqraii::error& e) {
             const std::string w = e.what();
-            if (expect_wrong_thread)
+            // A stop on the owner's thread closes its sockets (after this thread
+            // looked): then a closed-socket error is the right answer.
+            const bool closed_by_stop = e.num() == ENOTSOCK && st_.ctx.stopping();
+            if (expect_wrong_thread && !closed_by_stop)
                 st_.t.fail(who + ": error instead of wrong_thread: " + w);
             else if (!documented_errno(e.num()))
                 st_.t.fail(who + ": undocumented errno " + std::to_string(e.num()) + ": " + w);
@@ -269,7 +273,10 @@ private:
     // disconnect with traffic ("Assertion failed: !_more (src/fq.cpp:112)").
     // By default the fuzzer avoids them: inproc connects go only to endpoints
     // bound now, HWMs are set only before a socket's first bind/connect, and
-    // unbind/disconnect use tcp endpoints. ZMQRAII_FUZZ_LIBZMQ_UNSAFE=1 lifts that.
+    // unbind/disconnect use tcp endpoints. It also leaks message parts sent with
+    // ZMQ_SNDMORE in messages that are never completed (LeakSanitizer, raw C
+    // API too), so such parts stay small enough to be stored inline (no
+    // allocation). ZMQRAII_FUZZ_LIBZMQ_UNSAFE=1 lifts all of that.
     static bool libzmq_safe() {
         static const bool safe = std::getenv("ZMQRAII_FUZZ_LIBZMQ_UNSAFE") == nullptr;
         return safe;
@@ -443,9 +450,14 @@ private:
                 break;
             case 6:
                 call("try_send", false, [&] {
-                    const auto f =
-                        pick(4) == 0 ? zmqraii::send_flags::more : zmqraii::send_flags::none;
-                    return so.try_send(payload(), f) ? "sent" : "would block";
+                    const bool more = pick(4) == 0;
+                    std::string p = payload();
+                    // A part sent with `more` whose message is never completed
+                    // can leak in libzmq 4.3.4 (see libzmq_safe()); up to 33
+                    // bytes a part is stored inline, with nothing to leak.
+                    if (more && libzmq_safe()) p.resize(std::min<std::size_t>(p.size(), 30));
+                    const auto f = more ? zmqraii::send_flags::more : zmqraii::send_flags::none;
+                    return so.try_send(p, f) ? "sent" : "would block";
                 });
                 break;
             case 7:
