@@ -16,6 +16,20 @@
 #define ZMQRAII_THREAD_CHECKS 1
 #endif
 
+/// ZMQRAII_TSAN: 1 when compiled with -fsanitize=thread (detected, not set by
+/// users). Message hand-overs then tell ThreadSanitizer about the ordering that
+/// libzmq's own atomics provide (see detail::tsan_before_send in message.hpp).
+#if defined(__SANITIZE_THREAD__)
+#define ZMQRAII_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ZMQRAII_TSAN 1
+#endif
+#endif
+#ifndef ZMQRAII_TSAN
+#define ZMQRAII_TSAN 0
+#endif
+
 /// ZMQRAII_DEFAULT_LINGER_MS: the linger (ms) that context_options gives every
 /// socket at creation unless the user chooses another. Finite, so that a stop
 /// with default settings never waits forever on an undeliverable message.

@@ -20,7 +20,31 @@
 #include <span>
 #endif
 
+#if ZMQRAII_TSAN
+// ThreadSanitizer's annotation interface (its runtime defines them).
+extern "C" void __tsan_acquire(void* addr);  // NOLINT(bugprone-reserved-identifier)
+extern "C" void __tsan_release(void* addr);  // NOLINT(bugprone-reserved-identifier)
+#endif
+
 namespace zmqraii {
+namespace detail {
+
+// A message body larger than 33 bytes travels between threads as a pointer
+// through libzmq's lock-free pipes, which ThreadSanitizer cannot see (libzmq
+// is not instrumented); without these, writing a body on one thread and
+// reading it on another is reported as a race. No code outside TSan builds.
+inline void tsan_before_send([[maybe_unused]] zmq_msg_t* m) noexcept {
+#if ZMQRAII_TSAN
+    __tsan_release(zmq_msg_data(m));
+#endif
+}
+inline void tsan_after_recv([[maybe_unused]] zmq_msg_t* m) noexcept {
+#if ZMQRAII_TSAN
+    __tsan_acquire(zmq_msg_data(m));
+#endif
+}
+
+}  // namespace detail
 
 #if ZMQRAII_HAS_SPAN
 /// A read-only view of bytes (std::span<const std::byte> in C++20).

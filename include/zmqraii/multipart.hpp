@@ -277,6 +277,7 @@ inline bool send_parts(socket& s, multipart& m, const char* op, bool first_dontw
         throw error(EINVAL, std::string(op) + " on " + s.describe() +
                                 ": a message needs at least one part (the multipart is empty)");
     const int first_flags = (n > 1 ? ZMQ_SNDMORE : 0) | (first_dontwait ? ZMQ_DONTWAIT : 0);
+    for (std::size_t i = 0; i < n; ++i) detail::tsan_before_send(m[i].handle());
     while (zmq_msg_send(m[0].handle(), h, first_flags) < 0) {
         const int e = zmq_errno();
         if (e == EAGAIN && first_dontwait) return false;
@@ -333,13 +334,17 @@ inline bool recv_parts(socket& s, multipart& out, const char* op, bool first_don
         if (e != EINTR) throw_multipart_error(s, e, op, 0, 0);
         h = s.checked_handle(op);
     }
+    detail::tsan_after_recv(part.handle());
     bool more_parts = part.more();
     result.push_back(std::move(part));
     while (more_parts) {
         message next;
         for (;;) {
             h = s.checked_handle(op);
-            if (zmq_msg_recv(next.handle(), h, ZMQ_DONTWAIT) >= 0) break;
+            if (zmq_msg_recv(next.handle(), h, ZMQ_DONTWAIT) >= 0) {
+                detail::tsan_after_recv(next.handle());
+                break;
+            }
             const int e = zmq_errno();
             if (e == EINTR) continue;
             // libzmq delivers whole messages, so this does not happen; wait, bounded.

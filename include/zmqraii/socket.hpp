@@ -250,7 +250,7 @@ public:
     /// Takes over `other`'s socket (same owner thread); `other` becomes empty.
     socket(socket&& other) noexcept
         : handle_(std::exchange(other.handle_, nullptr)),
-          owner_(std::exchange(other.owner_, nullptr)),
+          gate_(std::exchange(other.gate_, &detail::closed_gate())),
           flags_(std::exchange(other.flags_, &detail::closed_flags())),
           entry_(std::move(other.entry_)) {}
 
@@ -259,7 +259,7 @@ public:
         if (this != &other) {
             destroy();
             handle_ = std::exchange(other.handle_, nullptr);
-            owner_ = std::exchange(other.owner_, nullptr);
+            gate_ = std::exchange(other.gate_, &detail::closed_gate());
             flags_ = std::exchange(other.flags_, &detail::closed_flags());
             entry_ = std::move(other.entry_);
         }
@@ -309,6 +309,7 @@ public:
     void send(message&& m, send_flags flags = send_flags::none) {
         enter("send");
         const int f = static_cast<int>(flags);
+        detail::tsan_before_send(m.handle());
         while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0)) send_failed("send");
     }
 
@@ -368,6 +369,7 @@ public:
     void recv(message& m) {
         enter("recv");
         while (ZMQRAII_UNLIKELY(zmq_msg_recv(m.handle(), handle_, 0) < 0)) recv_failed("recv");
+        detail::tsan_after_recv(m.handle());
     }
 
     /// Receives without blocking. @return an empty optional where none is ready.
@@ -605,7 +607,11 @@ public:
     socket_handoff release() &&;
 
     /// True while the socket is open (not closed, not moved from).
-    bool is_open() const noexcept { return entry_ && flags_ != &detail::closed_flags(); }
+    /// False as well once context::stop() closed it (stop on its owner thread).
+    bool is_open() const noexcept {
+        return entry_ && flags_ != &detail::closed_flags() &&
+               !entry_->closed.load(std::memory_order_acquire);
+    }
     /// Same as is_open().
     explicit operator bool() const noexcept { return is_open(); }
 
@@ -646,32 +652,55 @@ private:
 
     void attach(std::shared_ptr<detail::socket_entry> e) noexcept {
         handle_ = e->handle;
-        owner_ = e->thread_safe ? nullptr : e->owner.get();
+        gate_ = &e->gate;
         flags_ = &e->ctx->flags();
         entry_ = std::move(e);
     }
 
     void mark_closed() noexcept {
         handle_ = nullptr;
+        gate_ = &detail::closed_gate();
         flags_ = &detail::closed_flags();
     }
 
-    // The check every operation starts with: owner thread, then the flags word
-    // (stopping, forked child, closed). Two loads and two compares.
+    // The check every operation starts with, one compare on the fast path:
+    // the socket's gate word (owner record | stop bit) against the calling
+    // thread's record. A stop sets the bit in every gate, a closed socket
+    // points to a gate no thread matches, and a forked child's thread has a new
+    // record: each of them lands in enter_slow(). With ZMQRAII_THREAD_CHECKS=0
+    // only the context's flags word (stopping, forked) is tested.
     void enter(const char* op) const {
 #if ZMQRAII_THREAD_CHECKS
-        if (ZMQRAII_UNLIKELY(detail::current_thread != owner_)) check_owner_slow(op);
-#endif
+        if (ZMQRAII_UNLIKELY(gate_->load(std::memory_order_acquire) !=
+                             detail::gate_of(detail::current_thread)))
+            enter_slow(op);
+#else
         if (ZMQRAII_UNLIKELY(flags_->load(std::memory_order_acquire) != 0)) flags_slow(op);
+#endif
+    }
+
+    // The owner part of the gate (null while handed off and for thread-safe types).
+    const detail::thread_record* gate_owner() const noexcept {
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast,performance-no-int-to-ptr)
+        return reinterpret_cast<const detail::thread_record*>(
+            gate_->load(std::memory_order_acquire) & ~std::uintptr_t{7});
+    }
+
+    // Closed, wrong thread, forked child, stopping: in that order of precedence.
+    ZMQRAII_COLD void enter_slow(const char* op) const {
+        check_owner_slow(op);
+        if (flags_->load(std::memory_order_acquire) != 0) flags_slow(op);
     }
 
     ZMQRAII_COLD void check_owner_slow(const char* op) const {
         const detail::thread_record* me = detail::this_thread_raw();
         if (!entry_ || flags_ == &detail::closed_flags()) throw_closed(op);
-        if (me == owner_ || entry_->thread_safe) return;
+        if (me == gate_owner() || entry_->thread_safe) return;
         // In a forked child no parent thread exists: the fork error, not wrong_thread.
         if (flags_->load(std::memory_order_acquire) & detail::flag_forked)
             entry_->ctx->throw_forked(op, entry_->describe());
+        // Closed by stop (is_open() is false): nobody's socket any more.
+        if (entry_->closed.load(std::memory_order_acquire)) throw_closed(op);
         throw_wrong_thread(op);
     }
 
@@ -710,6 +739,7 @@ private:
     bool try_send_as(const char* op, message& m, send_flags flags) {
         enter(op);
         const int f = static_cast<int>(flags) | ZMQ_DONTWAIT;
+        detail::tsan_before_send(m.handle());
         while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0))
             if (!try_failed(op)) return false;
         return true;
@@ -718,6 +748,7 @@ private:
         enter(op);
         while (ZMQRAII_UNLIKELY(zmq_msg_recv(m.handle(), handle_, ZMQ_DONTWAIT) < 0))
             if (!try_failed(op)) return false;
+        detail::tsan_after_recv(m.handle());
         return true;
     }
     std::optional<recv_result> try_recv_into_as(const char* op, void* buf, std::size_t capacity) {
@@ -820,7 +851,7 @@ private:
 
     bool may_close() const {
         const detail::thread_record* me = detail::this_thread_raw();
-        return entry_->thread_safe || me == owner_ || owner_exited();
+        return entry_->thread_safe || me == gate_owner() || owner_exited();
     }
 
     void destroy() noexcept {
@@ -866,7 +897,7 @@ private:
     }
 
     void* handle_ = nullptr;
-    const detail::thread_record* owner_ = nullptr;
+    const std::atomic<std::uintptr_t>* gate_ = &detail::closed_gate();
     const std::atomic<unsigned>* flags_ = &detail::closed_flags();
     std::shared_ptr<detail::socket_entry> entry_;
 };
@@ -916,6 +947,8 @@ public:
             std::lock_guard<std::mutex> lock(ctx.mutex());
             if (!e->closed && !ctx.stopping()) {
                 e->owner = std::move(me);
+                if (!e->thread_safe)
+                    e->gate.store(detail::gate_of(e->owner.get()), std::memory_order_release);
                 return socket(std::move(e));
             }
         }
@@ -957,10 +990,13 @@ inline socket_handoff socket::release() && {
         std::lock_guard<std::mutex> lock(ctx.mutex());
         if (entry_->closed) throw_closed("release");
         entry_->owner.reset();
+        // No owner: the gate matches no thread until adopt() (keeps the stop bit).
+        entry_->gate.store((entry_->gate.load(std::memory_order_relaxed) & detail::flag_stopping) |
+                               detail::gate_no_owner,
+                           std::memory_order_release);
     }
     auto e = std::move(entry_);
     mark_closed();
-    owner_ = nullptr;
     return socket_handoff(std::move(e));
 }
 

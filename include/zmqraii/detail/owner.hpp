@@ -69,15 +69,35 @@ struct thread_holder {
     }
 };
 
+inline thread_holder& this_thread_holder() noexcept {
+    thread_local thread_holder holder;
+    return holder;
+}
+
 /// The calling thread's record (created on first use).
 inline const std::shared_ptr<thread_record>& this_thread_record() {
-    thread_local thread_holder holder;
+    thread_holder& holder = this_thread_holder();
     if (!holder.record) {
         holder.record = std::make_shared<thread_record>();
         current_thread = holder.record.get();
     }
     return holder.record;
 }
+
+/// In a forked child: the forking thread drops its record (the parent's sockets
+/// keep theirs) and gets a new one on next use, so no socket gate matches it.
+inline void forget_thread_record_after_fork() noexcept {
+    current_thread = nullptr;
+    this_thread_holder().record.reset();
+}
+
+/// A socket's gate word: the owner's record address with state bits in the low
+/// bits (records are at least 8-byte aligned).
+inline std::uintptr_t gate_of(const thread_record* r) noexcept {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): an address as a word
+    return reinterpret_cast<std::uintptr_t>(r);
+}
+static_assert(alignof(thread_record) >= 8, "gate bits live in the low bits of a record address");
 
 /// Raw pointer for the hot-path comparison; initializes the record if needed.
 inline thread_record* this_thread_raw() {

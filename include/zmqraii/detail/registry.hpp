@@ -80,6 +80,16 @@ inline const std::atomic<unsigned>& closed_flags() noexcept {
     return word;
 }
 
+/// The owner part of a gate with no owner thread (thread-safe types, handed off):
+/// a value no record address and no null record can equal.
+inline constexpr std::uintptr_t gate_no_owner = 2u;
+
+/// The gate word that closed and moved-from sockets point to (no owner matches it).
+inline const std::atomic<std::uintptr_t>& closed_gate() noexcept {
+    static const std::atomic<std::uintptr_t> word{flag_closed};
+    return word;
+}
+
 class context_state;
 
 /// A socket as the registry knows it.
@@ -91,7 +101,11 @@ struct socket_entry {
     source_site site;
     std::shared_ptr<thread_record> owner;  // null while handed off; guarded by ctx mutex
     bool thread_safe = false;
-    bool closed = false;  // guarded by ctx mutex
+    std::atomic<bool> closed{false};  // written under the ctx mutex; read anywhere
+    /// What the socket's hot path compares with the calling thread's record:
+    /// gate_of(owner) | flag_stopping once stop began; gate_no_owner as owner
+    /// part while handed off and for thread-safe types. Written under the ctx mutex.
+    std::atomic<std::uintptr_t> gate{0};
     std::uint64_t id = 0;
     long pid = 0;
 
@@ -186,7 +200,7 @@ public:
         e->owner = this_thread_record();
         e->pid = pid_;
         std::lock_guard<std::mutex> lock(mutex_);
-        check_usable_locked("socket", e->describe());
+        check_usable_locked("create", e->describe());
         void* h = zmq_socket(ctx_, static_cast<int>(type));
         if (h == nullptr) {
             const int err = zmq_errno();
@@ -203,6 +217,8 @@ public:
         std::size_t len = sizeof ts;
         if (zmq_getsockopt(h, ZMQ_THREAD_SAFE, &ts, &len) == 0) e->thread_safe = ts != 0;
         e->handle = h;
+        e->gate.store(e->thread_safe ? gate_no_owner : gate_of(e->owner.get()),
+                      std::memory_order_release);
         e->id = ++next_id_;
         ever_opened_.store(true, std::memory_order_release);
         live_.emplace(e->id, e);
@@ -260,6 +276,9 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         if (flags_.load(std::memory_order_relaxed) & flag_stopping) return;
         flags_.fetch_or(flag_stopping, std::memory_order_acq_rel);
+        // Every gate mismatches from now on, so every operation takes the slow
+        // path, which reads flags_ (set above) and throws stopped.
+        for (auto& kv : live_) kv.second->gate.fetch_or(flag_stopping, std::memory_order_acq_rel);
         if (!forked()) zmq_ctx_shutdown(ctx_);
     }
 
@@ -333,8 +352,8 @@ private:
     }
 
     bool close_locked(socket_entry& e) noexcept {
-        if (e.closed) return false;
-        e.closed = true;
+        if (e.closed.load(std::memory_order_relaxed)) return false;
+        e.closed.store(true, std::memory_order_release);
         if (!forked()) zmq_close(e.handle);
         live_.erase(e.id);
         cv_.notify_all();
@@ -416,6 +435,7 @@ inline void mark_forked_child() noexcept {
     fork_list& list = fork_list::get();
     for (context_state* s : list.states) s->mark_forked();
     list.mutex.unlock();
+    forget_thread_record_after_fork();
 }
 
 }  // namespace detail
