@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// zap.hpp: the authenticator. RFC 27 replies to hand-made ZAP requests (status
+// auth.hpp: the authenticator. RFC 27 replies to hand-made ZAP requests (status
 // codes, request ids, user ids, every rule); then real handshakes over tcp: an
 // allowed CURVE key, PLAIN user or address gets through with its user id; an
 // unknown key, a wrong password or a denied address gets no message through and
@@ -8,7 +8,7 @@
 // times; context stop while it runs.
 #include "catch.hpp"
 
-#include <zmqraii/zap.hpp>
+#include <zmqraii/auth.hpp>
 #include <zmqraii/zmqraii.hpp>
 
 #include <unistd.h>
@@ -49,7 +49,7 @@ std::vector<std::string> zap_request(zmqraii::context& ctx,
                                      const std::vector<std::string>& frames) {
     zmqraii::socket req(ctx, zmqraii::socket_type::req, "zap test client");
     req.connect(std::string(zmqraii::authenticator::endpoint));
-    // Frame by frame: libzmq copies the bytes (see the reply in zap.hpp).
+    // Frame by frame: libzmq copies the bytes (see the reply in auth.hpp).
     for (std::size_t i = 0; i < frames.size(); ++i)
         req.send(std::string_view(frames[i]),
                  i + 1 < frames.size() ? zmqraii::send_flags::more : zmqraii::send_flags::none);

@@ -458,7 +458,7 @@ inline void check_not_connected(socket& s, const char* op) {
 /**
  * Sets option::curve_server and the secret and public keys. Clients must know
  * `server.public_key()`. Which clients are accepted is decided by the ZAP
- * handler of the context (zmqraii::authenticator, zap.hpp); without one,
+ * handler of the context (zmqraii::authenticator, auth.hpp); without one,
  * libzmq accepts every client that knows the server's public key.
  *
  * @pre Call it before bind() and connect(): a connection takes the socket's

@@ -21,6 +21,6 @@
 #include <zmqraii/version.hpp>
 #include <zmqraii/worker.hpp>
 #include <zmqraii/worker_pipe.hpp>
-#include <zmqraii/zap.hpp>
+#include <zmqraii/auth.hpp>
 
 #endif  // ZMQRAII_ZMQRAII_HPP_INCLUDED

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/// @file zap.hpp
+/// @file auth.hpp
 /// zmqraii::authenticator: a ZAP handler (ZeroMQ RFC 27) on its own worker
 /// thread, that decides which peers may connect to the context's NULL, PLAIN
 /// and CURVE server sockets.
@@ -13,8 +13,8 @@
 /// make_plain_server() / make_plain_client() set up PLAIN sockets;
 /// make_curve_server() / make_curve_client() (cert.hpp) CURVE ones.
 /// docs/security.md says how to use them and what they do not protect against.
-#ifndef ZMQRAII_ZAP_HPP_INCLUDED
-#define ZMQRAII_ZAP_HPP_INCLUDED
+#ifndef ZMQRAII_AUTH_HPP_INCLUDED
+#define ZMQRAII_AUTH_HPP_INCLUDED
 
 #include <zmqraii/cert.hpp>
 #include <zmqraii/config.hpp>
@@ -577,4 +577,4 @@ inline void make_plain_client(socket& s, std::string_view user, std::string_view
 
 }  // namespace zmqraii
 
-#endif  // ZMQRAII_ZAP_HPP_INCLUDED
+#endif  // ZMQRAII_AUTH_HPP_INCLUDED
