@@ -49,8 +49,9 @@ inline const std::error_category& zmq_category() noexcept {
 
 /// A libzmq call failed.
 /**
- * what() names the operation and its argument, then the libzmq error text, e.g.
- * `bind tcp://127.0.0.1:5555: Address already in use`. code() is the errno value in
+ * what() names the operation, its argument and the socket, then the libzmq error
+ * text, e.g. `bind tcp://127.0.0.1:5555 on socket 'api' (rep, created at
+ * main.cpp:12): Address already in use`. code() is the errno value in
  * zmq_category(); compare it with std::errc values or with raw errno numbers.
  */
 class error : public std::system_error {

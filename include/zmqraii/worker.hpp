@@ -319,7 +319,8 @@ private:
         zmqraii::socket& s = pipe_.socket_;
         void* h = nullptr;
         try {
-            h = s.handle();  // wrong_thread off the owner thread: nothing is stopped
+            // wrong_thread off the owner thread: nothing is stopped
+            h = s.checked_handle(send_stop ? "worker stop" : "worker join");
         } catch (const wrong_thread&) {
             throw;
         } catch (const error&) {  // stopped: the body's calls wake by themselves
