@@ -283,24 +283,16 @@ public:
         constexpr const char* op = "authenticator load_plain_users";
         const std::string content = detail::read_small_file(path, op);
         std::map<std::string, std::string> users;
-        std::size_t pos = 0;
-        std::size_t line_no = 0;
-        while (pos < content.size()) {
-            std::size_t end = content.find('\n', pos);
-            if (end == std::string::npos) end = content.size();
-            std::string_view line(content.data() + pos, end - pos);
-            pos = end + 1;
-            ++line_no;
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        detail::for_each_line(content, [&](std::size_t line_no, std::string_view line) {
             const std::size_t first = line.find_first_not_of(" \t");
-            if (first == std::string_view::npos || line[first] == '#') continue;
+            if (first == std::string_view::npos || line[first] == '#') return;
             const std::size_t eq = line.find('=');
             if (eq == std::string_view::npos || eq == 0)
                 throw error(EINVAL,
                             std::string(op) + " " + path + ": line " + std::to_string(line_no) +
                                 (eq == 0 ? ": empty user name" : ": expected user=password"));
             users[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
-        }
+        });
         std::lock_guard<std::mutex> lock(shared("configure").mutex);
         policy(domain).plain_users = std::move(users);
     }

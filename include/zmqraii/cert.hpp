@@ -82,6 +82,23 @@ inline std::string read_small_file(const std::string& path, const char* op) {
     return out;
 }
 
+/// Calls fn(line_no, line) for every line of `text`: 1-based numbers, without the
+/// '\n' and a '\r' before it. `fn` returns nothing; a line it skips just returns.
+template <class Fn>
+void for_each_line(std::string_view text, Fn&& fn) {
+    std::size_t pos = 0;
+    std::size_t line_no = 0;
+    while (pos < text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        fn(line_no, line);
+    }
+}
+
 // Writes `content` to a new temporary file created with `mode` next to `path`,
 // then renames it over `path`. Never chmods: the mode is the one open() gave.
 inline void write_file_replacing(const std::string& path, const std::string& content, ::mode_t mode,
@@ -326,15 +343,7 @@ private:
         std::optional<std::string> pub;
         std::optional<std::string> sec;
         std::map<std::string, std::string> meta;
-        std::size_t line_no = 0;
-        std::size_t pos = 0;
-        while (pos < content.size()) {
-            std::size_t end = content.find('\n', pos);
-            if (end == std::string::npos) end = content.size();
-            std::string_view line(content.data() + pos, end - pos);
-            pos = end + 1;
-            ++line_no;
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        detail::for_each_line(content, [&](std::size_t line_no, std::string_view line) {
             const auto at = [&](const std::string& what) {
                 std::string text = where;
                 text += ": line ";
@@ -344,7 +353,7 @@ private:
                 return error(EINVAL, text);
             };
             const std::size_t indent = line.find_first_not_of(' ');
-            if (indent == std::string_view::npos || line[indent] == '#') continue;  // blank
+            if (indent == std::string_view::npos || line[indent] == '#') return;  // blank
             if (line[indent] == '\t') throw at("indentation must be spaces, not tabs");
             if (indent % 4 != 0) throw at("indentation must be a multiple of 4 spaces");
             std::string_view body = line.substr(indent);
@@ -376,9 +385,9 @@ private:
             if (!rest.empty() && rest[0] != '#') throw at("unexpected text after the value");
             if (indent == 0) {
                 section = name;
-                continue;
+                return;
             }
-            if (indent > 4) continue;  // deeper levels: not ours
+            if (indent > 4) return;  // deeper levels: not ours
             if (section == "curve" && (name == "public-key" || name == "secret-key")) {
                 const bool is_public = name == "public-key";
                 std::optional<std::string>& slot = is_public ? pub : sec;
@@ -396,7 +405,7 @@ private:
             } else if (section == "metadata") {
                 meta[name] = value.value_or(std::string());
             }
-        }
+        });
         if (!pub) throw error(EINVAL, where + ": no curve/public-key (not a certificate file)");
         certificate c(std::move(*pub));
         c.meta_ = std::move(meta);
