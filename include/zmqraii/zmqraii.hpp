@@ -4,6 +4,7 @@
 #ifndef ZMQRAII_ZMQRAII_HPP_INCLUDED
 #define ZMQRAII_ZMQRAII_HPP_INCLUDED
 
+#include <zmqraii/auth.hpp>
 #include <zmqraii/cert.hpp>
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
@@ -21,6 +22,5 @@
 #include <zmqraii/version.hpp>
 #include <zmqraii/worker.hpp>
 #include <zmqraii/worker_pipe.hpp>
-#include <zmqraii/auth.hpp>
 
 #endif  // ZMQRAII_ZMQRAII_HPP_INCLUDED
