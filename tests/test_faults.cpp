@@ -652,8 +652,9 @@ TEST_CASE("stop wakes every kind of blocked call at once", "[faults][stop]") {
 TEST_CASE("stop on an owner thread: the sockets it closed report is_open() false",
           "[faults][stop]") {
     // DESIGN.md section 3: stop() on a thread that owns sockets closes them "and
-    // their objects then behave as closed": live_sockets() is empty, is_open()
-    // reads the registry entry's closed flag, and operations throw.
+    // their objects then behave as closed": not live, calls throw, and is_open()
+    // false. (is_open() said true until 987509f made it read the registry
+    // entry's `closed` flag.)
     zmqraii::context ctx;
     zmqraii::socket s(ctx, socket_type::pull, "owner's");
     s.bind("inproc://faults-owner-stop");
