@@ -133,7 +133,7 @@ TEST_CASE("stop wakes a thread blocked in recv", "[context][stop]") {
     CHECK_THAT(what, contains("stopped: recv on socket 'blocked reader'"));
     join_all(threads);
     CHECK(ctx.live_sockets().empty());
-    CHECK(ctx.stopped());
+    CHECK(ctx.terminated());
 }
 
 TEST_CASE("stop wakes a thread blocked in send", "[context][stop]") {
@@ -204,7 +204,7 @@ TEST_CASE("stop wakes a timed receive", "[context][stop]") {
     join_all(threads);
 }
 
-TEST_CASE("stop_for names a socket whose owner does not close it, then succeeds",
+TEST_CASE("stop_for names a socket it may not close (raw handle taken), then succeeds",
           "[context][stop]") {
     zmqraii::context ctx;
     latch created, release;
@@ -212,6 +212,7 @@ TEST_CASE("stop_for names a socket whose owner does not close it, then succeeds"
     std::vector<std::thread> threads;
     threads.emplace_back([&] {
         zmqraii::socket s(ctx, zmqraii::socket_type::dealer, "stubborn");
+        (void)s.handle();  // raw calls the stop cannot see: only the owner closes it
         created.open();
         release.wait_for(30s);  // ignores the stop until told
     });
@@ -229,6 +230,7 @@ TEST_CASE("stop_for names a socket whose owner does not close it, then succeeds"
     CHECK_THAT(report, contains("waiting for 1 open socket"));
     CHECK_THAT(report, contains("'stubborn'"));
     CHECK_THAT(report, contains("dealer"));
+    CHECK_THAT(report, contains("raw handle() was taken"));
 
     // New sockets are refused while stopping.
     REQUIRE_THROWS_AS(zmqraii::socket(ctx, zmqraii::socket_type::pair), zmqraii::stopped);
@@ -252,6 +254,7 @@ TEST_CASE("unbounded stop reports the sockets it waits for", "[context][stop]") 
     std::vector<std::thread> threads;
     threads.emplace_back([&] {
         zmqraii::socket s(ctx, zmqraii::socket_type::rep, "slow closer");
+        (void)s.handle();  // only the owner closes it
         created.open();
         std::this_thread::sleep_for(600ms);  // the owner takes its time, then closes
     });
@@ -265,7 +268,7 @@ TEST_CASE("unbounded stop reports the sockets it waits for", "[context][stop]") 
     const auto& d = captured_reports::get().list.front();
     CHECK(d.level == zmqraii::severity::report);
     CHECK_THAT(d.text, contains("'slow closer'"));
-    CHECK(ctx.stopped());
+    CHECK(ctx.terminated());
 }
 
 TEST_CASE("stop with a pending undeliverable message returns in bounded time",
@@ -339,7 +342,7 @@ TEST_CASE("stop from a thread that owns sockets does not deadlock", "[context][s
     const auto t0 = clock_type::now();
     ctx.stop();  // closes this thread's own sockets
     CHECK(clock_type::now() - t0 < 5s);
-    CHECK(ctx.stopped());
+    CHECK(ctx.terminated());
     CHECK(ctx.live_sockets().empty());
     // The objects now behave as closed/stopped: operations throw, close and
     // destruction are harmless.

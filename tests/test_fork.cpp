@@ -297,7 +297,7 @@ TEST_CASE("objects inherited by a forked child refuse use and do nothing when de
     a.reset();
     b.reset();
     CHECK(ctx->stop_for(10s));
-    CHECK(ctx->stopped());
+    CHECK(ctx->terminated());
 }
 
 TEST_CASE("a child that only destroys what it inherited exits promptly", "[fork]") {

@@ -109,7 +109,7 @@ TEST_CASE("worker constructor returns only once the body is ready", "[worker]") 
     // stop is what ends it (w.stop() alone would wait for it).
     ctx.stop();
     w.stop();  // joins; the body ended with stopped
-    CHECK(ctx.stopped());
+    CHECK(ctx.terminated());
 }
 
 TEST_CASE("worker rethrows the body's startup exception in the parent", "[worker]") {
@@ -222,7 +222,7 @@ TEST_CASE("context stop stops every worker; destructors then only join", "[worke
                                  }
                              });
     ctx.stop();  // closes this thread's pipe ends, wakes the workers, waits for them
-    CHECK(ctx.stopped());
+    CHECK(ctx.terminated());
     CHECK(saw_stopped == 4);
     for (auto& w : workers) CHECK(w.ended());
     workers.clear();  // joins; no deadlock, nothing thrown
@@ -247,7 +247,7 @@ TEST_CASE("context stop while the parent is blocked in a pipe receive", "[worker
     w.stop();  // closes the parent end, which the stopper's ctx.stop() waits for
     REQUIRE(stopper.wait_for(must_happen) == std::future_status::ready);
     stopper.get();
-    CHECK(ctx.stopped());
+    CHECK(ctx.terminated());
 }
 
 TEST_CASE("the worker ending wakes a parent blocked in a pipe receive", "[worker][stop]") {

@@ -605,7 +605,7 @@ TEST_CASE("authenticator start/stop 100 times leaves no socket", "[zap][lifetime
     }
     CHECK(ctx.live_sockets().empty());
     ctx.stop();
-    CHECK(ctx.stopped());
+    CHECK(ctx.terminated());
 }
 
 TEST_CASE("context stop while the authenticator runs ends it", "[zap][lifetime][stop]") {
@@ -613,7 +613,7 @@ TEST_CASE("context stop while the authenticator runs ends it", "[zap][lifetime][
         zmqraii::context ctx;
         zmqraii::authenticator auth(ctx);
         ctx.stop();  // closes this thread's pipe end; the handler wakes with stopped
-        CHECK(ctx.stopped());
+        CHECK(ctx.terminated());
         auth.stop();  // only joins
         CHECK_FALSE(auth.running());
     }
@@ -632,7 +632,7 @@ TEST_CASE("context stop while the authenticator runs ends it", "[zap][lifetime][
         ready.get_future().wait();
         ctx.stop();
         owner.join();
-        CHECK(ctx.stopped());
+        CHECK(ctx.terminated());
     }
     SECTION("many handshakes in flight") {
         zmqraii::context ctx(quick_linger());
@@ -648,7 +648,7 @@ TEST_CASE("context stop while the authenticator runs ends it", "[zap][lifetime][
             clients.back().connect(srv.endpoint);
         }
         ctx.stop();
-        CHECK(ctx.stopped());
+        CHECK(ctx.terminated());
     }
 }
 

@@ -85,16 +85,22 @@
 /// Internal: keeps a function out of line.
 /// @def ZMQRAII_COLD
 /// Internal: marks a function as rarely called (error paths), out of line.
+/// @def ZMQRAII_HOT_INLINE
+/// Internal: a message-path function (send, recv and their checks) that is
+/// always inlined, so that a wrapped call costs what the raw call costs plus
+/// its checks; its error paths are ZMQRAII_COLD functions.
 #if defined(__GNUC__) || defined(__clang__)
 #define ZMQRAII_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ZMQRAII_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define ZMQRAII_NOINLINE __attribute__((noinline))
 #define ZMQRAII_COLD __attribute__((noinline, cold))
+#define ZMQRAII_HOT_INLINE inline __attribute__((always_inline))
 #else
 #define ZMQRAII_LIKELY(x) (x)
 #define ZMQRAII_UNLIKELY(x) (x)
 #define ZMQRAII_NOINLINE
 #define ZMQRAII_COLD
+#define ZMQRAII_HOT_INLINE inline
 #endif
 
 #endif  // ZMQRAII_CONFIG_HPP_INCLUDED

@@ -6,12 +6,14 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/detail/registry.hpp>
+#include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/options.hpp>
 
 #include <zmq.h>
 
 #include <chrono>
+#include <climits>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -47,22 +49,28 @@ struct context_options {
  * The context owns a heap state that its sockets point to, so moving the context
  * object never invalidates a socket.
  *
- * @par The stop sequence (stop(), stop_for() and the destructor)
+ * @par The stop sequence (request_stop(), stop(), stop_for() and the destructor)
+ * A stop never waits for a thread to do anything; it waits only for linger.
  * 1. The context is marked stopping (an atomic flag every socket operation reads
  *    first) and zmq_ctx_shutdown() wakes every thread blocked in a call on one of
  *    its sockets; each of those calls, and every later operation, throws
  *    zmqraii::stopped. Creating a socket throws stopped.
- * 2. stop waits until every socket is closed. Owner threads close their own
- *    sockets, normally by letting `stopped` unwind their stacks. stop itself closes
- *    the sockets of the calling thread (it owns them), of threads that have exited,
- *    and sockets in hand-off; it never closes a socket of a live thread.
- * 3. zmq_ctx_term() runs (on a helper thread, so that stop_for() stays bounded); it
- *    returns once every socket's pending messages are sent or its linger expired.
+ * 2. A stopper thread closes every socket that no thread is using inside libzmq:
+ *    sockets of exited threads, sockets in hand-off, sockets of threads waiting
+ *    in stop(), and idle sockets of live threads (in join(), a lock, a sleep, or
+ *    holding the object after catching stopped). The owner's next operation on
+ *    such a socket throws stopped without touching libzmq, and its destructor
+ *    finds it closed. A socket inside a call is closed as soon as the call
+ *    returns. Exceptions: sockets whose raw handle() was taken (see
+ *    socket::raw_call()) and thread-safe draft types are closed by their owners.
+ * 3. zmq_ctx_term() runs on that thread once no socket is left; it returns once
+ *    every socket's pending messages are sent or its linger expired.
  *
- * A stop never hangs silently: stop_for() returns false when its grace runs out,
- * live_sockets() and stop_report() tell what it waits for, and an unbounded stop()
- * reports the same through the diagnostic handler after
- * context_options::stop_report_after.
+ * request_stop() begins the stop and returns at once; stop(), stop_for() and the
+ * destructor begin it if needed and wait. A stop never hangs silently:
+ * stop_for() returns false when its grace runs out, live_sockets() and
+ * stop_report() tell what it waits for, and an unbounded stop() reports the
+ * same through the diagnostic handler after context_options::stop_report_after.
  *
  * @par Thread Safety
  * Every member function may be called from any thread, concurrently, except
@@ -77,9 +85,14 @@ public:
     /// A context with default options.
     context() : context(context_options{}) {}
 
+    /// A context with `io_threads` libzmq I/O threads and default options otherwise
+    /// (as cppzmq's `zmq::context_t(int)`).
+    explicit context(int io_threads) : context(with_io_threads(io_threads)) {}
+
     /// A context with the given options.
     /// @throws error when libzmq refuses an option (EINVAL names the option).
     explicit context(const context_options& opts) {
+        check_options(opts);
         void* ctx = zmq_ctx_new();
         if (ctx == nullptr) detail::throw_last_error("context create");
         auto fail = [ctx](const char* what, int value) {
@@ -94,11 +107,6 @@ public:
         if (opts.max_sockets != 0 && zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, opts.max_sockets) != 0)
             fail("max_sockets", opts.max_sockets);
         if (opts.ipv6 && zmq_ctx_set(ctx, ZMQ_IPV6, 1) != 0) fail("ipv6", 1);
-        if (opts.linger.count() < -1) {
-            zmq_ctx_term(ctx);
-            throw error(EINVAL, "context_options linger = " + std::to_string(opts.linger.count()) +
-                                    " ms (must be >= -1)");
-        }
         state_ = std::make_shared<detail::context_state>(
             ctx, detail::context_state::settings{opts.linger, opts.stop_report_after});
     }
@@ -120,21 +128,36 @@ public:
     /// Stops the context if the user did not (see the stop sequence above).
     ~context() { destroy(); }
 
+    /// Begins the stop and returns at once; the stop then completes by itself.
+    /**
+     * Any thread, including worker bodies, poller handlers, mailbox and monitor
+     * callbacks and signal-handling threads (not an asynchronous signal handler:
+     * it takes a mutex). Idempotent.
+     * @throws error in a forked child, or on an empty (moved-from) context.
+     */
+    void request_stop() {
+        check_state("request_stop");
+        state_->begin_stop();
+    }
+
     /// Stops the context and waits until it is terminated.
     /**
      * Waits without bound; after context_options::stop_report_after it reports
-     * once through the diagnostic handler which sockets it waits for. Safe to call
-     * again, and from several threads.
+     * once through the diagnostic handler what it still waits for (linger, or a
+     * socket it may not close). Safe to call again, and from several threads, the
+     * calling thread's own sockets included: they are closed for it.
      * @throws error in a forked child, or on an empty (moved-from) context.
      */
     void stop() {
         check_state("stop");
         state_->begin_stop();
-        state_->finish_stop(std::chrono::steady_clock::time_point::max(), true);
+        state_->wait_stopped(detail::steady_time::max(), true);
     }
 
     /// Stops the context and waits at most `grace` for it to terminate.
     /**
+     * @param grace any duration; zero or negative only begins the stop and looks,
+     *   a value past the clock's range waits without bound.
      * @return true when the context is terminated; false when sockets are still
      *   open (see live_sockets()) or zmq_ctx_term still waits for linger (see
      *   stop_report()). It may be called again after it returned false.
@@ -143,12 +166,7 @@ public:
     bool stop_for(std::chrono::duration<Rep, Period> grace) {
         check_state("stop_for");
         state_->begin_stop();
-        const auto now = std::chrono::steady_clock::now();
-        const auto g = std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace);
-        const auto deadline = (std::chrono::steady_clock::time_point::max() - now > g)
-                                  ? now + g
-                                  : std::chrono::steady_clock::time_point::max();
-        return state_->finish_stop(deadline, false);
+        return state_->wait_stopped(detail::deadline_after(grace), false);
     }
 
     /// The sockets of this context that are still open.
@@ -165,21 +183,21 @@ public:
     /// True once stop began.
     bool stopping() const noexcept { return state_ && state_->stopping(); }
 
-    /// True once zmq_ctx_term has returned.
-    bool stopped() const { return state_ && state_->terminated(); }
+    /// True once the stop has finished: zmq_ctx_term has returned.
+    bool terminated() const noexcept { return state_ && state_->terminated(); }
 
     /// Sets a context option; options that only take effect before the first
     /// socket (io_threads, max_sockets, thread_*) are refused once one exists.
     template <int Id, access A, std::enable_if_t<context_option<Id, A>::writable, int> = 0>
     void set(context_option<Id, A> opt, int value) {
-        check_state("context set");
-        if (opt.before_first_socket && created_any_socket())
-            throw error(EINVAL, std::string("context set ") + opt.name + " = " +
-                                    std::to_string(value) +
-                                    ": only takes effect before the first socket is created");
-        if (zmq_ctx_set(state_->handle(), Id, value) != 0)
-            detail::throw_last_error("context set",
-                                     std::string(opt.name) + " = " + std::to_string(value));
+        const std::string what = std::string(opt.name) + " = " + std::to_string(value);
+        checked_state("context set").with_live_context("context set", what, [&](void* ctx) {
+            if (opt.before_first_socket && created_any_socket())
+                throw error(EINVAL, "context set " + what +
+                                        ": only takes effect before the first socket is created");
+            if (zmq_ctx_set(ctx, Id, value) != 0) detail::throw_last_error("context set", what);
+            return 0;
+        });
     }
 
     /// A read-only context option cannot be set (deleted, so that traits can detect it).
@@ -189,16 +207,19 @@ public:
     /// Reads a context option.
     template <int Id, access A, std::enable_if_t<context_option<Id, A>::readable, int> = 0>
     int get(context_option<Id, A> opt) const {
-        check_state("context get");
-        const int v = zmq_ctx_get(state_->handle(), Id);
-        if (v < 0) detail::throw_last_error("context get", opt.name);
-        return v;
+        return checked_state("context get")
+            .with_live_context("context get", opt.name, [&](void* ctx) {
+                const int v = zmq_ctx_get(ctx, Id);
+                if (v < 0) detail::throw_last_error("context get", opt.name);
+                return v;
+            });
     }
     /// A write-only context option cannot be read (deleted, so that traits can detect it).
     template <int Id, access A, std::enable_if_t<!context_option<Id, A>::readable, int> = 0>
     int get(context_option<Id, A>) const = delete;  // this context option is write-only
 
-    /// The raw libzmq context, for calls zmqraii does not wrap.
+    /// The raw libzmq context, for calls zmqraii does not wrap; null once
+    /// terminated (and for an empty context).
     void* handle() const noexcept { return state_ ? state_->handle() : nullptr; }
 
     /// False for a moved-from context.
@@ -224,9 +245,38 @@ private:
         if (!state_) return;
         if (!state_->forked()) {
             state_->begin_stop();
-            state_->finish_stop(std::chrono::steady_clock::time_point::max(), true);
+            try {
+                state_->wait_stopped(detail::steady_time::max(), true);
+            } catch (...) {
+                // Only std::bad_alloc for this thread's record: the stop goes on by
+                // itself, and ~context_state joins it.
+            }
         }
         state_.reset();
+    }
+
+    static context_options with_io_threads(int n) {
+        context_options o;
+        o.io_threads = n;
+        return o;
+    }
+
+    // Refuses values that libzmq would take differently from what they say.
+    static void check_options(const context_options& o) {
+        const auto range = [](const char* what, long long v, long long lo, long long hi,
+                              const char* unit) {
+            if (v < lo || v > hi)
+                throw error(EINVAL, std::string("context_options ") + what + " = " +
+                                        std::to_string(v) + unit + ": must be in [" +
+                                        std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        };
+        range("io_threads", o.io_threads, 0, INT_MAX, "");
+        range("max_sockets", o.max_sockets, 0, INT_MAX, "");
+        range("linger", o.linger.count(), -1, INT_MAX, " ms");
+        range("stop_report_after", o.stop_report_after.count(), 0,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::hours(24 * 365))
+                  .count(),
+              " ms");
     }
 
     std::shared_ptr<detail::context_state> state_;

@@ -67,10 +67,10 @@ public:
 
 /// The context is stopping or stopped (ETERM).
 /**
- * Thrown by every blocking call that context::stop() woke, by every later
- * operation on the context's sockets, and by socket creation on a stopping
- * context. Let it unwind: the socket's destructor closes it on its owner thread,
- * which is what stop() waits for.
+ * Thrown by every blocking call that a stop woke, by every later operation on
+ * the context's sockets (also on sockets the stop closed while their owner was
+ * idle), and by socket creation on a stopping context. Let it unwind: the
+ * socket's destructor closes it, if the stop did not already.
  */
 class stopped : public error {
 public:

@@ -87,17 +87,25 @@ inline monitor_event finish_event(socket& reader, const message& head) {
 // EADDRINUSE; in another context it would succeed and the reader would never
 // connect. The probe asks for no events, so it cannot block on a send.
 inline void start_monitor(socket& reader, socket& monitored, event_set events) {
-    void* h = monitored.handle();  // owner check; throws stopped on a stopping context
+    using detail::socket_access;
+    // Owner check; throws stopped on a stopping context.
+    (void)socket_access::enter(monitored, "monitor");
     const std::string ep = next_monitor_endpoint();
     const std::string what = "monitor of " + monitored.describe();
     reader.bind(ep);
-    if (zmq_socket_monitor(h, ep.c_str(), 0) == 0) {
-        zmq_socket_monitor(h, nullptr, 0);
+    int rc = 0;
+    int e = 0;
+    {
+        const auto in = socket_access::enter(monitored, "monitor");
+        rc = zmq_socket_monitor(socket_access::raw(monitored), ep.c_str(), 0);
+        e = zmq_errno();
+        if (rc == 0) zmq_socket_monitor(socket_access::raw(monitored), nullptr, 0);
+    }
+    if (rc == 0)
         throw error(EINVAL, what +
                                 ": the context passed is not the monitored socket's context "
                                 "(inproc endpoints only connect sockets of one context)");
-    }
-    if (zmq_errno() != EADDRINUSE) throw_last_error("zmq_socket_monitor " + ep, what);
+    if (e != EADDRINUSE) throw_error(e, "zmq_socket_monitor " + ep, what);
     reader.unbind(ep);
     // Unbounded queue: a slow reader must never block libzmq's event sends.
     reader.set(option::rcvhwm, 0);
@@ -105,21 +113,25 @@ inline void start_monitor(socket& reader, socket& monitored, event_set events) {
     // so no event waits for a peer.
     reader.connect(ep);
     const int bits = events.bits() | ZMQ_EVENT_MONITOR_STOPPED;
-    if (zmq_socket_monitor(h, ep.c_str(), bits) != 0)
-        throw_last_error("zmq_socket_monitor " + ep, what);
+    {
+        const auto in = socket_access::enter(monitored, "monitor");
+        rc = zmq_socket_monitor(socket_access::raw(monitored), ep.c_str(), bits);
+        e = zmq_errno();
+    }
+    if (rc != 0) throw_error(e, "zmq_socket_monitor " + ep, what);
 }
 
 // Unregisters the monitor of `monitored` if it is still open and usable.
 // Throws wrong_thread when called on a thread that does not own it.
 inline void stop_monitor(socket& monitored) {
     if (!monitored.is_open()) return;
-    void* h = nullptr;
     try {
-        h = monitored.handle();
+        const auto in = socket_access::enter(monitored, "monitor stop");
+        // Fails only with ETERM: nothing left to do.
+        zmq_socket_monitor(socket_access::raw(monitored), nullptr, 0);
     } catch (const stopped&) {
-        return;  // the context stops: libzmq closes its monitor socket itself
+        // The context stops: libzmq closes its monitor socket itself.
     }
-    zmq_socket_monitor(h, nullptr, 0);  // fails only with ETERM: nothing left to do
 }
 
 }  // namespace detail
@@ -270,7 +282,7 @@ public:
     void stop() {
         if (!reader_.is_open()) return;
         try {
-            (void)reader_.handle();  // owner check
+            (void)detail::socket_access::enter(reader_, "monitor stop");  // owner check
         } catch (const stopped&) {
             reader_.close();
             return;

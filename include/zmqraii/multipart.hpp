@@ -27,6 +27,7 @@
 #define ZMQRAII_MULTIPART_HPP_INCLUDED
 
 #include <zmqraii/config.hpp>
+#include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
 #include <zmqraii/socket.hpp>
@@ -35,7 +36,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -228,6 +228,7 @@ inline std::string part_of(std::size_t i, std::size_t n) {
                                                             std::size_t i, std::size_t n) {
     std::string what = std::string(op) + " on " + s.describe() + part_of(i, n);
     if (e == ETERM) {
+        socket_access::note_stopped(s);
         what += ": context was stopped";
         if (i > 0) what += "; libzmq discards the unfinished message when the socket closes";
         throw stopped(what);
@@ -235,10 +236,12 @@ inline std::string part_of(std::size_t i, std::size_t n) {
     throw error(e, what);
 }
 
-// Waits up to `ms` (-1 = forever) for `events` on the socket. False on timeout.
+// Inside the caller's scope on `s`: waits up to `ms` (-1 = forever) for
+// `events`. False on timeout.
 inline bool multipart_wait(socket& s, const char* op, short events, long ms) {
     for (;;) {
-        zmq_pollitem_t item{s.checked_handle(op), 0, events, 0};
+        socket_access::check(s, op);
+        zmq_pollitem_t item{socket_access::raw(s), 0, events, 0};
         const int rc = zmq_poll(&item, 1, ms);
         if (rc > 0) return true;
         if (rc == 0) return false;
@@ -247,32 +250,22 @@ inline bool multipart_wait(socket& s, const char* op, short events, long ms) {
     }
 }
 
-// Milliseconds left until `deadline` for zmq_poll (-1 = no deadline).
-inline long ms_until(std::chrono::steady_clock::time_point deadline) {
-    if (deadline == std::chrono::steady_clock::time_point::max()) return -1;
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return 0;
-    return static_cast<long>(std::min<std::chrono::milliseconds::rep>(left.count(), LONG_MAX));
-}
-
-template <class Rep, class Period>
-std::chrono::steady_clock::time_point multipart_deadline(
-    std::chrono::duration<Rep, Period> timeout) {
-    const auto now = std::chrono::steady_clock::now();
-    if (timeout <= std::chrono::duration<Rep, Period>::zero()) return now;
-    const auto max_wait = std::chrono::steady_clock::time_point::max() - now;
-    if (std::chrono::duration<double>(timeout) >= std::chrono::duration<double>(max_wait))
-        return std::chrono::steady_clock::time_point::max();
-    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+// Waits (its own scope) until `events` or the deadline. False on timeout.
+inline bool multipart_wait_until(socket& s, const char* op, short events, steady_time deadline) {
+    const auto in = socket_access::enter(s, op);
+    const long ms = ms_until(deadline);
+    if (ms == 0) return false;
+    return multipart_wait(s, op, events, ms);
 }
 
 // Sends every part of `m`; see the file comment for why this is all or nothing.
 // Returns false (nothing sent, `m` unchanged) only when `first_dontwait` and the
-// first part would block.
+// first part would block. One scope: the socket stays marked in use from the
+// first part to the last, so a stop cannot close it mid-message.
 inline bool send_parts(socket& s, multipart& m, const char* op, bool first_dontwait) {
     const std::size_t n = m.size();
-    void* h = s.checked_handle(op);
+    const auto in = socket_access::enter(s, op);
+    void* const h = socket_access::raw(s);
     if (n == 0)
         throw error(EINVAL, std::string(op) + " on " + s.describe() +
                                 ": a message needs at least one part (the multipart is empty)");
@@ -286,12 +279,12 @@ inline bool send_parts(socket& s, multipart& m, const char* op, bool first_dontw
                                ": timed out before the first part was queued (option sndtimeo "
                                "is set; use send_multipart_for for timeouts); nothing was sent");
         if (e != EINTR) throw_multipart_error(s, e, op, 0, n);
-        h = s.checked_handle(op);  // a stop during the signal wins
+        socket_access::check(s, op);  // a stop during the signal wins
     }
     for (std::size_t i = 1; i < n; ++i) {
         const int flags = i + 1 < n ? ZMQ_SNDMORE : 0;
         for (;;) {
-            h = s.checked_handle(op);
+            socket_access::check(s, op);
             if (zmq_msg_send(m[i].handle(), h, flags) >= 0) break;
             const int e = zmq_errno();
             if (e == EINTR) continue;
@@ -310,9 +303,12 @@ inline bool send_parts(socket& s, multipart& m, const char* op, bool first_dontw
 }
 
 // Receives one whole message into `out`. Returns false (nothing received) only when
-// `first_dontwait` and no message is ready.
+// `first_dontwait` and no message is ready. One scope, as send_parts.
 inline bool recv_parts(socket& s, multipart& out, const char* op, bool first_dontwait) {
-    void* h = s.checked_handle(op);
+    multipart result;
+    message part;
+    const auto in = socket_access::enter(s, op);
+    void* const h = socket_access::raw(s);
     int more = 0;
     std::size_t len = sizeof more;
     if (zmq_getsockopt(h, ZMQ_RCVMORE, &more, &len) != 0)
@@ -322,8 +318,6 @@ inline bool recv_parts(socket& s, multipart& out, const char* op, bool first_don
                               ": the socket is in the middle of a multipart message (an earlier "
                               "recv() took only some of its parts); receive the rest with recv() "
                               "first");
-    multipart result;
-    message part;
     while (zmq_msg_recv(part.handle(), h, first_dontwait ? ZMQ_DONTWAIT : 0) < 0) {
         const int e = zmq_errno();
         if (e == EAGAIN && first_dontwait) return false;
@@ -332,7 +326,7 @@ inline bool recv_parts(socket& s, multipart& out, const char* op, bool first_don
                                ": timed out (option rcvtimeo is set; use recv_multipart_for for "
                                "timeouts)");
         if (e != EINTR) throw_multipart_error(s, e, op, 0, 0);
-        h = s.checked_handle(op);
+        socket_access::check(s, op);
     }
     detail::tsan_after_recv(part.handle());
     bool more_parts = part.more();
@@ -340,7 +334,7 @@ inline bool recv_parts(socket& s, multipart& out, const char* op, bool first_don
     while (more_parts) {
         message next;
         for (;;) {
-            h = s.checked_handle(op);
+            socket_access::check(s, op);
             if (zmq_msg_recv(next.handle(), h, ZMQ_DONTWAIT) >= 0) {
                 detail::tsan_after_recv(next.handle());
                 break;
@@ -388,11 +382,10 @@ inline bool try_send_multipart(socket& s, multipart&& m) {
 /// @return false on timeout (nothing sent, `m` unchanged). @throws as send_multipart().
 template <class Rep, class Period>
 bool send_multipart_for(socket& s, multipart&& m, std::chrono::duration<Rep, Period> timeout) {
-    const auto deadline = detail::multipart_deadline(timeout);
+    const auto deadline = detail::deadline_after(timeout);
     for (;;) {
         if (detail::send_parts(s, m, "send_multipart_for", true)) return true;
-        const long ms = detail::ms_until(deadline);
-        if (ms == 0 || !detail::multipart_wait(s, "send_multipart_for", ZMQ_POLLOUT, ms))
+        if (!detail::multipart_wait_until(s, "send_multipart_for", ZMQ_POLLOUT, deadline))
             return false;
     }
 }
@@ -420,13 +413,12 @@ inline std::optional<multipart> try_recv_multipart(socket& s) {
 /// @throws stopped when the context stops while it waits.
 template <class Rep, class Period>
 std::optional<multipart> recv_multipart_for(socket& s, std::chrono::duration<Rep, Period> timeout) {
-    const auto deadline = detail::multipart_deadline(timeout);
+    const auto deadline = detail::deadline_after(timeout);
     for (;;) {
         multipart m;
         if (detail::recv_parts(s, m, "recv_multipart_for", true))
             return std::optional<multipart>(std::move(m));
-        const long ms = detail::ms_until(deadline);
-        if (ms == 0 || !detail::multipart_wait(s, "recv_multipart_for", ZMQ_POLLIN, ms))
+        if (!detail::multipart_wait_until(s, "recv_multipart_for", ZMQ_POLLIN, deadline))
             return std::nullopt;
     }
 }

@@ -141,7 +141,7 @@ public:
      */
     void add(socket& s, poll_events events, handler h) {
         check("add");
-        s.checked_handle("poller add");
+        (void)detail::socket_access::enter(s, "poller add");
         if (!h) throw error(EINVAL, "poller add " + s.describe() + ": the handler is empty");
         if (find(&s, -1) != nullptr)
             throw error(EINVAL, "poller add " + s.describe() +
@@ -233,19 +233,35 @@ public:
             return 0;
         }
         items_.resize(n);
+        // One wide mark for the sockets handed to zmq_poll: a stop does not close
+        // them while it runs, and closes them once it returned (stopped).
+        const void* ctx = nullptr;
+        for (std::size_t i = 0; i < n; ++i) {
+            const socket* sock = entries_[i]->sock;
+            if (sock == nullptr) continue;
+            const void* c = detail::socket_access::context_of(*sock);
+            ctx = (ctx == nullptr || ctx == c) ? c : detail::any_context();
+        }
         int rc = 0;
-        for (;;) {
-            for (std::size_t i = 0; i < n; ++i) {
-                const entry& e = *entries_[i];
-                items_[i].socket = e.sock ? e.sock->checked_handle("poller wait") : nullptr;
-                items_[i].fd = e.sock ? 0 : e.fd;
-                items_[i].events = e.events;
-                items_[i].revents = 0;
+        int err = 0;
+        {
+            const detail::wide_call in(ctx);
+            for (;;) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    const entry& e = *entries_[i];
+                    if (e.sock != nullptr) detail::socket_access::check(*e.sock, "poller wait");
+                    items_[i].socket = e.sock ? detail::socket_access::raw(*e.sock) : nullptr;
+                    items_[i].fd = e.sock ? 0 : e.fd;
+                    items_[i].events = e.events;
+                    items_[i].revents = 0;
+                }
+                rc = zmq_poll(items_.data(), static_cast<int>(n), poll_timeout(timeout, start));
+                if (rc >= 0) break;
+                err = zmq_errno();
+                if (err != EINTR) break;  // EINTR: the loop re-checks every socket: a stop wins
             }
-            rc = zmq_poll(items_.data(), static_cast<int>(n), poll_timeout(timeout, start));
-            if (rc >= 0) break;
-            const int err = zmq_errno();
-            if (err == EINTR) continue;  // the loop re-checks every socket: a stop wins
+        }
+        if (rc < 0) {
             if (err == ETERM) throw_stopped();
             throw error(err, "poller wait on " + std::to_string(n) + " entries");
         }
@@ -345,7 +361,10 @@ private:
     // zmq_poll said ETERM: name the socket whose context stops (its checks throw).
     [[noreturn]] ZMQRAII_COLD void throw_stopped() {
         for (const auto& e : entries_)
-            if (e->sock) e->sock->checked_handle("poller wait");
+            if (e->sock) {
+                detail::socket_access::note_stopped(*e->sock);  // the stopper closes it now
+                detail::socket_access::check(*e->sock, "poller wait");
+            }
         throw stopped("poller wait: the context of a registered socket was stopped");
     }
 

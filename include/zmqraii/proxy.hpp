@@ -55,11 +55,21 @@ namespace zmqraii {
  *   steerable_proxy, which also pauses, resumes and terminates.
  */
 [[noreturn]] inline void proxy(socket& frontend, socket& backend, socket* capture = nullptr) {
-    void* f = frontend.handle();
-    void* b = backend.handle();
-    void* c = capture != nullptr ? capture->handle() : nullptr;
-    zmq_proxy(f, b, c);  // returns only on error; ETERM when the context stops
-    detail::throw_last_error("proxy", frontend.describe() + " <-> " + backend.describe());
+    using detail::socket_access;
+    int e = 0;
+    {
+        // The sockets are in use while zmq_proxy runs; a stop closes them once it
+        // returned (ETERM).
+        const detail::wide_call in(socket_access::wide_context({&frontend, &backend, capture}));
+        socket_access::check(frontend, "proxy");
+        socket_access::check(backend, "proxy");
+        if (capture != nullptr) socket_access::check(*capture, "proxy");
+        zmq_proxy(socket_access::raw(frontend), socket_access::raw(backend),
+                  capture != nullptr ? socket_access::raw(*capture) : nullptr);
+        e = zmq_errno();  // zmq_proxy returns only on error; ETERM when the context stops
+    }
+    if (e == ETERM) socket_access::note_stopped(frontend);
+    detail::throw_error(e, "proxy", frontend.describe() + " <-> " + backend.describe());
 }
 
 /// The counters of a steerable proxy (zmq_proxy_steerable's STATISTICS reply).
@@ -337,18 +347,31 @@ private:
             st->frontend = last_endpoint_of(s.frontend);
             st->backend = last_endpoint_of(s.backend);
             st->capture = last_endpoint_of(s.capture);
-            void* f = s.frontend.handle();
-            void* b = s.backend.handle();
-            void* c = s.capture.is_open() ? s.capture.handle() : nullptr;
-            void* ctl = control.handle();
+            using detail::socket_access;
+            zmqraii::socket* cap = s.capture.is_open() ? &s.capture : nullptr;
+            for (const zmqraii::socket* x : {&s.frontend, &s.backend, cap, &control})
+                if (x != nullptr)
+                    socket_access::check(*x, "steerable_proxy");  // stopped: startup fails
             running = true;
             started.set_value();  // from here on `ctx` is not used
-            if (zmq_proxy_steerable(f, b, c, ctl) != 0) {
-                const int e = zmq_errno();
-                if (e != ETERM)
-                    detail::throw_error(e, "steerable_proxy zmq_proxy_steerable",
-                                        s.frontend.describe() + " <-> " + s.backend.describe());
+            int e = 0;
+            {
+                const detail::wide_call in(
+                    socket_access::wide_context({&s.frontend, &s.backend, cap, &control}));
+                socket_access::check(s.frontend, "steerable_proxy");
+                socket_access::check(s.backend, "steerable_proxy");
+                if (cap != nullptr) socket_access::check(*cap, "steerable_proxy");
+                socket_access::check(control, "steerable_proxy");
+                if (zmq_proxy_steerable(socket_access::raw(s.frontend),
+                                        socket_access::raw(s.backend),
+                                        cap != nullptr ? socket_access::raw(*cap) : nullptr,
+                                        socket_access::raw(control)) != 0)
+                    e = zmq_errno();
             }
+            if (e == ETERM) socket_access::note_stopped(control);
+            if (e != 0 && e != ETERM)
+                detail::throw_error(e, "steerable_proxy zmq_proxy_steerable",
+                                    s.frontend.describe() + " <-> " + s.backend.describe());
         } catch (...) {
             if (running)
                 st->error = std::current_exception();
@@ -370,7 +393,9 @@ private:
 
     void check_running(const char* op) {
         if (!state_) throw error(EFSM, std::string("steerable_proxy ") + op + ": empty proxy");
-        (void)control_.handle();  // owner and stop checks
+        // owner and stop checks
+        (void)detail::socket_access::enter(control_,
+                                           ("steerable_proxy " + std::string(op)).c_str());
         if (state_->finished.load(std::memory_order_acquire)) throw_ended(op);
     }
 

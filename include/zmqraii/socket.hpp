@@ -7,18 +7,21 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
+#include <zmqraii/detail/option_traits.hpp>
 #include <zmqraii/detail/owner.hpp>
 #include <zmqraii/detail/registry.hpp>
+#include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
 #include <zmqraii/options.hpp>
 
 #include <zmq.h>
 
+#include <atomic>
 #include <chrono>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,178 +39,43 @@ enum class send_flags : int {
     more = ZMQ_SNDMORE,
 };
 
-namespace detail {
-
-inline std::string hidden_or(const char* name, std::string text) {
-    const std::string_view n(name);
-    if (n.find("secret") != std::string_view::npos || n.find("password") != std::string_view::npos)
-        return "<hidden>";
-    return text;
-}
-
-// How an option value type travels through zmq_setsockopt / zmq_getsockopt.
-template <class T>
-struct option_traits;
-
-template <>
-struct option_traits<int> {
-    using arg_type = int;
-    using result_type = int;
-    static std::string text(int v, const char*) { return std::to_string(v); }
-    static int set(void* h, int id, int v) { return zmq_setsockopt(h, id, &v, sizeof v); }
-    static int get(void* h, int id, int& out) {
-        std::size_t len = sizeof out;
-        return zmq_getsockopt(h, id, &out, &len);
-    }
-};
-
-template <>
-struct option_traits<bool> {
-    using arg_type = bool;
-    using result_type = bool;
-    static std::string text(bool v, const char*) { return v ? "true" : "false"; }
-    static int set(void* h, int id, bool v) {
-        const int i = v ? 1 : 0;
-        return zmq_setsockopt(h, id, &i, sizeof i);
-    }
-    static int get(void* h, int id, bool& out) {
-        int i = 0;
-        std::size_t len = sizeof i;
-        const int rc = zmq_getsockopt(h, id, &i, &len);
-        out = i != 0;
-        return rc;
-    }
-};
-
-template <>
-struct option_traits<std::chrono::milliseconds> {
-    using arg_type = std::chrono::milliseconds;
-    using result_type = std::chrono::milliseconds;
-    static std::string text(std::chrono::milliseconds v, const char*) {
-        return std::to_string(v.count()) + " ms";
-    }
-    static int set(void* h, int id, std::chrono::milliseconds v) {
-        if (v.count() < INT_MIN || v.count() > INT_MAX) {
-            errno = EINVAL;
-            return -1;
-        }
-        const int i = static_cast<int>(v.count());
-        return zmq_setsockopt(h, id, &i, sizeof i);
-    }
-    static int get(void* h, int id, std::chrono::milliseconds& out) {
-        int i = 0;
-        std::size_t len = sizeof i;
-        const int rc = zmq_getsockopt(h, id, &i, &len);
-        out = std::chrono::milliseconds(i);
-        return rc;
-    }
-};
-
-template <class I>
-struct integer_option_traits {
-    using arg_type = I;
-    using result_type = I;
-    static std::string text(I v, const char*) { return std::to_string(v); }
-    static int set(void* h, int id, I v) { return zmq_setsockopt(h, id, &v, sizeof v); }
-    static int get(void* h, int id, I& out) {
-        std::size_t len = sizeof out;
-        return zmq_getsockopt(h, id, &out, &len);
-    }
-};
-template <>
-struct option_traits<std::int64_t> : integer_option_traits<std::int64_t> {};
-template <>
-struct option_traits<std::uint64_t> : integer_option_traits<std::uint64_t> {};
-
-template <std::size_t BufferSize>
-struct bytes_option_traits {
-    using arg_type = std::string_view;
-    using result_type = std::string;
-    static int set(void* h, int id, std::string_view v) {
-        // An empty std::string_view{} has a null data(); give libzmq a real pointer
-        // (subscribe to "" means everything).
-        return zmq_setsockopt(h, id, v.data() ? v.data() : "", v.size());
-    }
-    static int get(void* h, int id, std::string& out) {
-        char buf[BufferSize];
-        std::size_t len = sizeof buf;
-        const int rc = zmq_getsockopt(h, id, buf, &len);
-        if (rc == 0) out.assign(buf, len);
-        return rc;
-    }
-};
-
-template <>
-struct option_traits<std::string> : bytes_option_traits<1024> {
-    static std::string text(std::string_view v, const char* name) {
-        return hidden_or(name, "\"" + std::string(v) + "\"");
-    }
-    // libzmq clears a text option (plain_username, socks_proxy, bindtodevice,
-    // tcp_accept_filter...) only for a null pointer; "" with a pointer is EINVAL.
-    static int set(void* h, int id, std::string_view v) {
-        return zmq_setsockopt(h, id, v.empty() ? nullptr : v.data(), v.size());
-    }
-    static int get(void* h, int id, std::string& out) {
-        const int rc = bytes_option_traits<1024>::get(h, id, out);
-        // libzmq counts the terminating NUL of string options.
-        if (rc == 0 && !out.empty() && out.back() == '\0') out.pop_back();
-        return rc;
-    }
-};
-
-template <>
-struct option_traits<binary> : bytes_option_traits<256> {
-    static std::string text(std::string_view v, const char* name) {
-        std::string t = "<";  // not `"<" + std::string&&`: GCC bug 105651 (-Wrestrict)
-        t += std::to_string(v.size());
-        t += " bytes>";
-        return hidden_or(name, std::move(t));
-    }
-};
-
-template <>
-struct option_traits<curve_key> : bytes_option_traits<41> {
-    static std::string text(std::string_view v, const char* name) {
-        std::string t = "<key of ";  // see option_traits<binary>::text
-        t += std::to_string(v.size());
-        t += " bytes>";
-        return hidden_or(name, std::move(t));
-    }
-    static int get(void* h, int id, std::string& out) {
-        const int rc = bytes_option_traits<41>::get(h, id, out);  // 41: ask for z85 text
-        if (rc == 0 && !out.empty() && out.back() == '\0') out.pop_back();
-        return rc;
-    }
-};
-
-template <>
-struct option_traits<native_fd> {
-#ifdef _WIN32
-    using result_type = std::uintptr_t;
-#else
-    using result_type = int;
-#endif
-    static int get(void* h, int id, result_type& out) {
-        std::size_t len = sizeof out;
-        return zmq_getsockopt(h, id, &out, &len);
-    }
-};
-
-}  // namespace detail
-
 class socket_handoff;
+
+namespace detail {
+struct socket_access;
+
+/// Marks the calling thread inside libzmq with one socket for its lifetime (see
+/// "in-call marks" in detail/owner.hpp). Made by socket::enter().
+class [[nodiscard]] call_scope {
+public:
+    call_scope() noexcept = default;
+    call_scope(const call_scope&) = delete;
+    call_scope& operator=(const call_scope&) = delete;
+    call_scope(call_scope&&) = delete;
+    call_scope& operator=(call_scope&&) = delete;
+    ~call_scope() { unmark_call(); }
+};
+}  // namespace detail
 
 /// A ZeroMQ socket, owned by the thread that created it.
 /**
  * Every operation first checks that the calling thread owns the socket and
  * throws zmqraii::wrong_thread otherwise (compiled out by
  * ZMQRAII_THREAD_CHECKS=0), then that the context is not stopping (throws
- * zmqraii::stopped). Blocking calls woken by context::stop() throw
- * zmqraii::stopped. Would-block is not an error: try_send() returns false,
- * try_recv() an empty optional.
+ * zmqraii::stopped). Blocking calls woken by a stop throw zmqraii::stopped.
+ * Would-block is not an error: try_send() returns false, try_recv() an empty
+ * optional.
  *
  * The socket is created with the context's default linger
  * (context_options::linger, finite by default).
+ *
+ * @par Stop
+ * A stop of the context closes the socket as soon as no thread is inside a
+ * libzmq call with it, also while its owner thread lives and holds the object:
+ * the owner's next operation throws stopped without touching libzmq, is_open()
+ * turns false and the destructor finds it closed. Code that calls libzmq with
+ * the raw socket does it inside a raw_call() scope (which the stop waits for);
+ * a socket whose handle() was taken is closed by its owner only.
  *
  * @par Thread Safety
  * Only the owner thread may call member functions, except owner(), name(),
@@ -225,6 +93,23 @@ class socket_handoff;
  * handler aborts, as std::thread's destructor does for a joinable thread).
  */
 class socket {
+    // Elements of a contiguous container, when sending or receiving its bytes is
+    // meaningful: trivially copyable, and not a message (never copied implicitly).
+    // Sending also leaves string-like types to the string_view overloads.
+    template <class B>
+    using bytes_element_t = std::remove_pointer_t<decltype(std::declval<B>().data())>;
+    template <class B, class = decltype(std::declval<B>().size())>
+    using enable_if_bytes_t = std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B>> &&
+                                                   !std::is_same_v<std::decay_t<B>, message> &&
+                                                   !std::is_convertible_v<B, std::string_view>,
+                                               int>;
+    template <class B, class = decltype(std::declval<B&>().size())>
+    using enable_if_writable_bytes_t =
+        std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B&>> &&
+                             !std::is_const_v<bytes_element_t<B&>> &&
+                             !std::is_same_v<std::decay_t<B>, message>,
+                         int>;
+
 public:
     /// An empty socket; every operation throws until one is moved in.
     socket() noexcept = default;
@@ -250,8 +135,8 @@ public:
     /// Takes over `other`'s socket (same owner thread); `other` becomes empty.
     socket(socket&& other) noexcept
         : handle_(std::exchange(other.handle_, nullptr)),
-          gate_(std::exchange(other.gate_, &detail::closed_gate())),
-          flags_(std::exchange(other.flags_, &detail::closed_flags())),
+          gate_(other.gate_.exchange(&detail::closed_gate(), std::memory_order_relaxed)),
+          flags_(other.flags_.exchange(&detail::closed_flags(), std::memory_order_relaxed)),
           entry_(std::move(other.entry_)) {}
 
     /// Closes this socket (as the destructor does), then takes over `other`.
@@ -259,8 +144,10 @@ public:
         if (this != &other) {
             destroy();
             handle_ = std::exchange(other.handle_, nullptr);
-            gate_ = std::exchange(other.gate_, &detail::closed_gate());
-            flags_ = std::exchange(other.flags_, &detail::closed_flags());
+            gate_.store(other.gate_.exchange(&detail::closed_gate(), std::memory_order_relaxed),
+                        std::memory_order_relaxed);
+            flags_.store(other.flags_.exchange(&detail::closed_flags(), std::memory_order_relaxed),
+                         std::memory_order_relaxed);
             entry_ = std::move(other.entry_);
         }
         return *this;
@@ -288,13 +175,15 @@ public:
 
     /// Sends bytes (copied), blocking until libzmq queues them.
     /// @throws stopped when the context stops; error otherwise.
-    void send(const void* data, std::size_t size, send_flags flags = send_flags::none) {
-        enter("send");
+    ZMQRAII_HOT_INLINE void send(const void* data, std::size_t size,
+                                 send_flags flags = send_flags::none) {
+        mark_and_check("send");
         const int f = static_cast<int>(flags);
         while (ZMQRAII_UNLIKELY(zmq_send(handle_, data, size, f) < 0)) send_failed("send");
+        detail::unmark_call();
     }
     /// Sends text (copied).
-    void send(std::string_view text, send_flags flags = send_flags::none) {
+    ZMQRAII_HOT_INLINE void send(std::string_view text, send_flags flags = send_flags::none) {
         send(text.data(), text.size(), flags);
     }
     /// Sends a C string (copied, without the terminator).
@@ -306,39 +195,59 @@ public:
         send(bytes.data(), bytes.size(), flags);
     }
     /// Sends a message; on success `m` is left empty, on failure it is unchanged.
-    void send(message&& m, send_flags flags = send_flags::none) {
-        enter("send");
+    ZMQRAII_HOT_INLINE void send(message&& m, send_flags flags = send_flags::none) {
+        mark_and_check("send");
         const int f = static_cast<int>(flags);
         detail::tsan_before_send(m.handle());
         while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0)) send_failed("send");
+        detail::unmark_call();
+    }
+    /// Sends the bytes of a contiguous container (copied), blocking.
+    /**
+     * Accepts anything with member data() and size() whose elements are trivially
+     * copyable: std::vector, std::array, std::span (C++20), ... String-like types
+     * (std::string, std::string_view, const char*) and byte_view take the overloads
+     * above; a message is never copied implicitly (send(std::move(m))).
+     * @throws stopped when the context stops; error otherwise.
+     */
+    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
+    void send(const Bytes& bytes, send_flags flags = send_flags::none) {
+        send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
     }
 
     /// Sends without blocking. @return false where the send would block.
-    bool try_send(const void* data, std::size_t size, send_flags flags = send_flags::none) {
+    [[nodiscard]] bool try_send(const void* data, std::size_t size,
+                                send_flags flags = send_flags::none) {
         return try_send_as("try_send", data, size, flags);
     }
     /// Sends text without blocking. @return false where the send would block.
-    bool try_send(std::string_view text, send_flags flags = send_flags::none) {
+    [[nodiscard]] bool try_send(std::string_view text, send_flags flags = send_flags::none) {
         return try_send(text.data(), text.size(), flags);
     }
     /// Sends a C string without blocking.
-    bool try_send(const char* text, send_flags flags = send_flags::none) {
+    [[nodiscard]] bool try_send(const char* text, send_flags flags = send_flags::none) {
         return try_send(std::string_view(text), flags);
     }
     /// Sends bytes without blocking.
-    bool try_send(byte_view bytes, send_flags flags = send_flags::none) {
+    [[nodiscard]] bool try_send(byte_view bytes, send_flags flags = send_flags::none) {
         return try_send(bytes.data(), bytes.size(), flags);
     }
     /// Sends a message without blocking; on false or error `m` is unchanged.
-    bool try_send(message&& m, send_flags flags = send_flags::none) {
+    [[nodiscard]] bool try_send(message&& m, send_flags flags = send_flags::none) {
         return try_send_as("try_send", m, flags);
+    }
+    /// Sends the bytes of a contiguous container without blocking.
+    /// @return false where the send would block (nothing was sent).
+    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
+    [[nodiscard]] bool try_send(const Bytes& bytes, send_flags flags = send_flags::none) {
+        return try_send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
     }
 
     /// Sends, waiting at most `timeout`. @return false when it timed out (m unchanged).
     template <class Rep, class Period>
     bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
                   send_flags flags = send_flags::none) {
-        const auto deadline = deadline_after(timeout);
+        const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_send_as("send_for", m, flags)) return true;
             if (!wait_for_event("send_for", ZMQ_POLLOUT, deadline)) return false;
@@ -348,7 +257,7 @@ public:
     template <class Rep, class Period>
     bool send_for(std::string_view text, std::chrono::duration<Rep, Period> timeout,
                   send_flags flags = send_flags::none) {
-        const auto deadline = deadline_after(timeout);
+        const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_send_as("send_for", text.data(), text.size(), flags)) return true;
             if (!wait_for_event("send_for", ZMQ_POLLOUT, deadline)) return false;
@@ -362,14 +271,19 @@ public:
     ///   user set option::rcvtimeo and it expired).
     message recv() {
         message m;
-        recv(m);
+        (void)recv(m);
         return m;
     }
     /// Receives into `m`, reusing it (no allocation for small messages).
-    void recv(message& m) {
-        enter("recv");
-        while (ZMQRAII_UNLIKELY(zmq_msg_recv(m.handle(), handle_, 0) < 0)) recv_failed("recv");
+    /// @return the part's size in bytes (what m.size() would say, without asking libzmq again).
+    ZMQRAII_HOT_INLINE std::size_t recv(message& m) {
+        mark_and_check("recv");
+        int n = 0;
+        while (ZMQRAII_UNLIKELY((n = zmq_msg_recv(m.handle(), handle_, 0)) < 0))
+            recv_failed("recv");
+        detail::unmark_call();
         detail::tsan_after_recv(m.handle());
+        return static_cast<std::size_t>(n);
     }
 
     /// Receives without blocking. @return an empty optional where none is ready.
@@ -379,7 +293,9 @@ public:
         return std::optional<message>(std::move(m));
     }
     /// Receives into `m` without blocking. @return false where none is ready.
-    bool try_recv(message& m) { return try_recv_as("try_recv", m); }
+    [[nodiscard]] ZMQRAII_HOT_INLINE bool try_recv(message& m) {
+        return try_recv_as("try_recv", m);
+    }
 
     /// Receives, waiting at most `timeout`. @return an empty optional on timeout.
     /// @throws stopped when the context stops while it waits.
@@ -392,7 +308,7 @@ public:
     /// Receives into `m`, waiting at most `timeout`. @return false on timeout.
     template <class Rep, class Period>
     bool recv_for(message& m, std::chrono::duration<Rep, Period> timeout) {
-        const auto deadline = deadline_after(timeout);
+        const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_recv_as("recv_for", m)) return true;
             if (!wait_for_event("recv_for", ZMQ_POLLIN, deadline)) return false;
@@ -400,51 +316,6 @@ public:
     }
 
     // ---- buffers ----------------------------------------------------------------
-    // Send from any contiguous bytes, receive into a caller's buffer, and the
-    // checked raw handle that multipart.hpp and poller.hpp build on.
-
-private:
-    // Elements of a contiguous container, when sending or receiving its bytes is
-    // meaningful: trivially copyable, and not a message (never copied implicitly).
-    // Sending also leaves string-like types to the string_view overloads.
-    template <class B>
-    using bytes_element_t = std::remove_pointer_t<decltype(std::declval<B>().data())>;
-    template <class B, class = decltype(std::declval<B>().size())>
-    using enable_if_bytes_t = std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B>> &&
-                                                   !std::is_same_v<std::decay_t<B>, message> &&
-                                                   !std::is_convertible_v<B, std::string_view>,
-                                               int>;
-    template <class B, class = decltype(std::declval<B&>().size())>
-    using enable_if_writable_bytes_t =
-        std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B&>> &&
-                             !std::is_const_v<bytes_element_t<B&>> &&
-                             !std::is_same_v<std::decay_t<B>, message>,
-                         int>;
-
-    template <class B>
-    static std::size_t byte_size(const B& b) noexcept {
-        return static_cast<std::size_t>(b.size()) * sizeof(*b.data());
-    }
-
-public:
-    /// Sends the bytes of a contiguous container (copied), blocking.
-    /**
-     * Accepts anything with member data() and size() whose elements are trivially
-     * copyable: std::vector, std::array, std::span (C++20), ... String-like types
-     * (std::string, std::string_view, const char*) and byte_view take the overloads
-     * above; a message is never copied implicitly (send(std::move(m))).
-     * @throws stopped when the context stops; error otherwise.
-     */
-    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
-    void send(const Bytes& bytes, send_flags flags = send_flags::none) {
-        send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
-    }
-    /// Sends the bytes of a contiguous container without blocking.
-    /// @return false where the send would block (nothing was sent).
-    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
-    bool try_send(const Bytes& bytes, send_flags flags = send_flags::none) {
-        return try_send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
-    }
 
     /// What recv_into() wrote. Truncation is reported, never hidden.
     struct recv_result {
@@ -458,16 +329,6 @@ public:
         bool more;
     };
 
-private:
-    recv_result into_result(int n, std::size_t capacity, const char* op) {
-        int more = 0;
-        std::size_t len = sizeof more;
-        if (zmq_getsockopt(handle_, ZMQ_RCVMORE, &more, &len) != 0) throw_op_error(zmq_errno(), op);
-        const auto full = static_cast<std::size_t>(n);
-        return recv_result{full < capacity ? full : capacity, full, more != 0};
-    }
-
-public:
     /// Receives one message part into `buf`, blocking.
     /**
      * Copies at most `capacity` bytes. A longer part is truncated: the result says so
@@ -476,7 +337,7 @@ public:
      * @throws stopped when the context stops; error otherwise.
      */
     recv_result recv_into(void* buf, std::size_t capacity) {
-        enter("recv_into");
+        const auto in = enter("recv_into");
         int n = 0;
         while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, 0)) < 0))
             recv_failed("recv_into");
@@ -503,23 +364,11 @@ public:
     template <class Rep, class Period>
     std::optional<recv_result> recv_into_for(void* buf, std::size_t capacity,
                                              std::chrono::duration<Rep, Period> timeout) {
-        const auto deadline = deadline_after(timeout);
+        const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (auto r = try_recv_into_as("recv_into_for", buf, capacity)) return r;
             if (!wait_for_event("recv_into_for", ZMQ_POLLIN, deadline)) return std::nullopt;
         }
-    }
-
-    /// The raw libzmq socket after the checks every operation makes, reported as `op`.
-    /**
-     * For code built on top of socket (multipart, poller, proxies): throws exactly
-     * what send() or recv() would throw before touching libzmq (wrong_thread, a
-     * closed-socket error, stopped), with `op` naming the operation in the message.
-     * Map a failed libzmq call with describe() and detail::throw_error().
-     */
-    void* checked_handle(const char* op) {
-        enter(op);
-        return handle_;
     }
 
     // ---- options --------------------------------------------------------------
@@ -531,33 +380,6 @@ public:
     void set(socket_option<Id, T, A> opt, typename detail::option_traits<T>::arg_type value) {
         set_as("set", opt, value);
     }
-
-private:
-    template <int Id, class T, access A>
-    void set_as(const char* op, socket_option<Id, T, A> opt,
-                typename detail::option_traits<T>::arg_type value) {
-        enter(op);
-        if (detail::option_traits<T>::set(handle_, Id, value) != 0) {
-            const int e = zmq_errno();
-            detail::throw_error(e, op,
-                                std::string(opt.name) + " = " +
-                                    detail::option_traits<T>::text(value, opt.name) + " on " +
-                                    entry_->describe());
-        }
-        if constexpr (Id == ZMQ_LINGER) entry_->ctx->note_linger(value);
-    }
-
-    template <int Id, class T, access A>
-    typename detail::option_traits<T>::result_type get_as(const char* op,
-                                                          socket_option<Id, T, A> opt) {
-        enter(op);
-        typename detail::option_traits<T>::result_type out{};
-        if (detail::option_traits<T>::get(handle_, Id, out) != 0)
-            detail::throw_last_error(op, std::string(opt.name) + " on " + entry_->describe());
-        return out;
-    }
-
-public:
     /// A read-only option cannot be set (deleted, so that traits can detect it).
     template <int Id, class T, access A, class V,
               std::enable_if_t<!socket_option<Id, T, A>::writable, int> = 0>
@@ -588,14 +410,14 @@ public:
      * @throws wrong_thread when another live thread owns the socket.
      */
     void close() {
-        if (!entry_ || flags_ == &detail::closed_flags()) {
-            mark_closed();
+        if (!entry_ || is_closed_object()) {
+            mark_closed(entry_ != nullptr);
             return;
         }
         if (entry_->ctx->forked()) entry_->ctx->throw_forked("close", entry_->describe());
         if (!may_close()) throw_wrong_thread("close");
         entry_->ctx->close(*entry_);
-        mark_closed();
+        mark_closed(true);
     }
 
     /// Gives the socket up for adoption by another thread (see socket_handoff).
@@ -603,32 +425,45 @@ public:
      * Call on the owner thread (or any thread once the owner exited). The socket
      * object becomes empty. Pass the handoff to the new thread through something
      * that synchronizes, and call `std::move(h).adopt()` there.
+     * @throws stopped when a stop closed the socket; error for a closed socket;
+     *   wrong_thread.
      */
     socket_handoff release() &&;
 
-    /// True while the socket is open (not closed, not moved from).
-    /// False as well once context::stop() closed it (stop on its owner thread).
+    /// True while the socket is open (not closed, not moved from, not closed by a stop).
     bool is_open() const noexcept {
-        return entry_ && flags_ != &detail::closed_flags() &&
-               !entry_->closed.load(std::memory_order_acquire);
+        return entry_ && !is_closed_object() && !entry_->closed.load(std::memory_order_acquire);
     }
     /// Same as is_open().
     explicit operator bool() const noexcept { return is_open(); }
 
-    /// The owner thread's id (a default id for an empty socket). Any thread.
+    /// The owner thread's id (a default id for an empty socket or while handed off). Any thread.
     std::thread::id owner() const noexcept {
-        return (entry_ && entry_->owner) ? entry_->owner->id : std::thread::id();
+        const detail::socket_entry* e = any_thread_entry();
+        if (e == nullptr) return std::thread::id();
+        try {
+            return e->ctx->owner_id(*e);
+        } catch (...) {  // std::system_error from the mutex: nothing to report
+            return std::thread::id();
+        }
     }
     /// The name given at creation. Any thread.
     const std::string& name() const noexcept {
         static const std::string none;
-        return entry_ ? entry_->name : none;
+        const detail::socket_entry* e = any_thread_entry();
+        return e != nullptr ? e->name : none;
     }
     /// The socket type. Any thread.
-    socket_type type() const noexcept { return entry_ ? entry_->type : socket_type::pair; }
-    /// True for thread-safe (draft) socket types, which skip the owner check.
-    bool thread_safe() const noexcept { return entry_ && entry_->thread_safe; }
-    /// Name, type, creation site and owner, as stop reports print them. Any thread.
+    socket_type type() const noexcept {
+        const detail::socket_entry* e = any_thread_entry();
+        return e != nullptr ? e->type : socket_type::pair;
+    }
+    /// True for thread-safe (draft) socket types, which skip the owner check. Any thread.
+    bool thread_safe() const noexcept {
+        const detail::socket_entry* e = any_thread_entry();
+        return e != nullptr && e->thread_safe;
+    }
+    /// Name, type, creation site and owner, as stop reports print them.
     std::string describe() const {
         if (!entry_) return "socket (empty)";
         std::string s = entry_->describe();
@@ -639,89 +474,202 @@ public:
         return s;
     }
 
+    // ---- raw libzmq -------------------------------------------------------------
+
+    /// A scope for calling libzmq with the raw socket (owner thread only).
+    /**
+     * @code
+     * {
+     *     auto raw = s.raw_call();                       // checks like send() does
+     *     zmq_socket_monitor(raw.handle(), "inproc://m", ZMQ_EVENT_ALL);
+     * }                                                  // the stop may close s now
+     * @endcode
+     * While the scope lives, a stop of the context treats the owner's sockets of
+     * that context as in use and does not close them; it closes them once the
+     * scope ends (if the owner has not). Keep it short, and do not call stop() in
+     * it (request_stop() is fine). Not movable.
+     */
+    class raw_call_scope {
+    public:
+        raw_call_scope(const raw_call_scope&) = delete;
+        raw_call_scope& operator=(const raw_call_scope&) = delete;
+        raw_call_scope(raw_call_scope&&) = delete;
+        raw_call_scope& operator=(raw_call_scope&&) = delete;
+        ~raw_call_scope() = default;
+        /// The raw libzmq socket, valid while the scope lives.
+        void* handle() const noexcept { return handle_; }
+
+    private:
+        friend class socket;
+        raw_call_scope(socket& s, const void* ctx) : wide_(ctx) {
+            const auto in = s.enter("raw_call");
+            handle_ = s.handle_;
+        }
+        detail::wide_call wide_;
+        void* handle_ = nullptr;
+    };
+
+    /// Opens a raw_call_scope. @throws as send() does before it touches libzmq.
+    [[nodiscard]] raw_call_scope raw_call() {
+        return raw_call_scope(*this, entry_ ? entry_->ctx.get() : nullptr);
+    }
+
     /// The raw libzmq socket for calls zmqraii does not wrap (owner thread only).
+    /**
+     * Taking it opts the socket out of being closed by a stop while its owner
+     * lives: a stop cannot see raw calls and waits for the owner to close it.
+     * Prefer raw_call(), which lets a stop close the socket once the scope ends.
+     */
     void* handle() {
-        enter("handle");
+        const auto in = enter("handle");
+        entry_->raw_taken.store(true, std::memory_order_release);
         return handle_;
     }
 
 private:
     friend class socket_handoff;
+    friend struct detail::socket_access;
 
     explicit socket(std::shared_ptr<detail::socket_entry> e) noexcept { attach(std::move(e)); }
 
     void attach(std::shared_ptr<detail::socket_entry> e) noexcept {
         handle_ = e->handle;
-        gate_ = &e->gate;
-        flags_ = &e->ctx->flags();
+        gate_.store(e.get(), std::memory_order_relaxed);
+        flags_.store(&e->ctx->flags(), std::memory_order_relaxed);
         entry_ = std::move(e);
     }
 
-    void mark_closed() noexcept {
+    // The object no longer works. With `keep_entry` (close()) it still names the
+    // socket in errors: the gate stays the entry's, whose closed bit is set.
+    void mark_closed(bool keep_entry = false) noexcept {
         handle_ = nullptr;
-        gate_ = &detail::closed_gate();
-        flags_ = &detail::closed_flags();
+        if (!keep_entry) gate_.store(&detail::closed_gate(), std::memory_order_relaxed);
+        flags_.store(&detail::closed_flags(), std::memory_order_relaxed);
     }
 
-    // The check every operation starts with, one compare on the fast path:
-    // the socket's gate word (owner record | stop bit) against the calling
-    // thread's record. A stop sets the bit in every gate, a closed socket
-    // points to a gate no thread matches, and a forked child's thread has a new
-    // record: each of them lands in enter_slow(). With ZMQRAII_THREAD_CHECKS=0
-    // only the context's flags word (stopping, forked) is tested.
-    void enter(const char* op) const {
+    bool is_closed_object() const noexcept {
+        return flags_.load(std::memory_order_relaxed) == &detail::closed_flags();
+    }
+
+    // The entry as any thread may read it: through the atomic gate pointer,
+    // never through entry_ (which the owner's release() moves away).
+    const detail::socket_entry* any_thread_entry() const noexcept {
+        return detail::entry_of(gate_.load(std::memory_order_acquire));
+    }
+
+    template <class B>
+    static std::size_t byte_size(const B& b) noexcept {
+        return static_cast<std::size_t>(b.size()) * sizeof(*b.data());
+    }
+
+    // The check every operation starts with, one compare on the fast path: the
+    // socket's gate word (owner record | stop bit) against the calling thread's
+    // record. A stop sets the bit in every gate, a closed socket points to a gate
+    // no thread matches, and a forked child's thread has a new record: each of
+    // them lands in enter_slow(). With ZMQRAII_THREAD_CHECKS=0 only the context's
+    // flags word (stopping, forked) is tested. Before the check, the calling
+    // thread marks itself inside libzmq with this socket (the stop protocol);
+    // the returned scope ends the mark.
+    detail::call_scope enter(const char* op) const {
+        mark_and_check(op);
+        return {};
+    }
+
+    // The same without a scope, for the hot paths: the caller ends the mark with
+    // detail::unmark_call(), and every function that throws inside the marked
+    // region ends it first (so no cleanup code is needed on the fast path).
+    ZMQRAII_HOT_INLINE void mark_and_check(const char* op) const {
+        const detail::gate_word* g = gate_.load(std::memory_order_relaxed);
+        detail::mark_call(g);
+        check_marked(g, op);
+    }
+
+    // The same check inside an operation that is already marked (EINTR retries).
+    void recheck(const char* op) const { check_marked(gate_.load(std::memory_order_relaxed), op); }
+
+    ZMQRAII_HOT_INLINE void check_marked([[maybe_unused]] const detail::gate_word* g,
+                                         const char* op) const {
 #if ZMQRAII_THREAD_CHECKS
-        if (ZMQRAII_UNLIKELY(gate_->load(std::memory_order_acquire) !=
+        if (ZMQRAII_UNLIKELY(g->word.load(detail::gate_order) !=
                              detail::gate_of(detail::current_thread)))
             enter_slow(op);
 #else
-        if (ZMQRAII_UNLIKELY(flags_->load(std::memory_order_acquire) != 0)) flags_slow(op);
+        if (ZMQRAII_UNLIKELY(flags_.load(std::memory_order_relaxed)->load(detail::gate_order) != 0))
+            enter_slow(op);
 #endif
     }
 
-    // The owner part of the gate (null while handed off and for thread-safe types).
-    const detail::thread_record* gate_owner() const noexcept {
-        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast,performance-no-int-to-ptr)
-        return reinterpret_cast<const detail::thread_record*>(
-            gate_->load(std::memory_order_acquire) & ~std::uintptr_t{7});
-    }
-
     // Closed, wrong thread, forked child, stopping: in that order of precedence.
+    // Ends the mark before it throws.
     ZMQRAII_COLD void enter_slow(const char* op) const {
-        check_owner_slow(op);
-        if (flags_->load(std::memory_order_acquire) != 0) flags_slow(op);
+        try {
+#if ZMQRAII_THREAD_CHECKS
+            check_owner_slow(op);
+#endif
+            if (flags_.load(std::memory_order_relaxed)->load(std::memory_order_acquire) != 0)
+                flags_slow(op);
+        } catch (...) {
+            detail::unmark_call();
+            throw;
+        }
     }
 
+    // Reads only atomics and what never changes after creation, so that a
+    // thread that does not own the socket may run it while the owner closes,
+    // moves or releases the socket object.
     ZMQRAII_COLD void check_owner_slow(const char* op) const {
         const detail::thread_record* me = detail::this_thread_raw();
-        if (!entry_ || flags_ == &detail::closed_flags()) throw_closed(op);
-        if (me == gate_owner() || entry_->thread_safe) return;
+        const detail::gate_word* g = gate_.load(std::memory_order_acquire);
+        const detail::socket_entry* e = detail::entry_of(g);
+        if (e == nullptr) throw_closed(op, nullptr);
+        // Closed by a stop (stopped) or by close() (error): nobody's socket any more.
+        if (e->closed.load(std::memory_order_acquire)) {
+            if (e->ctx->stopping()) throw_closed_by_stop(op, *e);
+            throw_closed(op, e);
+        }
+        if (me == owner_part(*g) || e->thread_safe) return;
         // In a forked child no parent thread exists: the fork error, not wrong_thread.
-        if (flags_->load(std::memory_order_acquire) & detail::flag_forked)
-            entry_->ctx->throw_forked(op, entry_->describe());
-        // Closed by stop (is_open() is false): nobody's socket any more.
-        if (entry_->closed.load(std::memory_order_acquire)) throw_closed(op);
-        throw_wrong_thread(op);
+        if (e->ctx->forked()) e->ctx->throw_forked(op, e->describe());
+        throw_wrong_thread(op, *e);
+    }
+
+    static const detail::thread_record* owner_part(const detail::gate_word& g) noexcept {
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast,performance-no-int-to-ptr)
+        return reinterpret_cast<const detail::thread_record*>(
+            g.word.load(std::memory_order_acquire) & ~std::uintptr_t{7});
     }
 
     [[noreturn]] ZMQRAII_COLD void throw_wrong_thread(const char* op) const {
-        const std::string owner =
-            entry_->owner ? entry_->owner->label() : std::string("(handed off)");
-        throw wrong_thread(std::string("wrong thread: ") + op + " on " + entry_->describe() +
-                           ", owned by " + owner + ", called from " +
+        const detail::socket_entry* e = any_thread_entry();
+        if (e == nullptr) throw_closed(op, nullptr);
+        throw_wrong_thread(op, *e);
+    }
+
+    [[noreturn]] ZMQRAII_COLD static void throw_wrong_thread(const char* op,
+                                                             const detail::socket_entry& e) {
+        throw wrong_thread(std::string("wrong thread: ") + op + " on " + e.describe() +
+                           ", owned by " + e.ctx->owner_label(e) + ", called from " +
                            detail::this_thread_record()->label() +
                            ". A socket belongs to the thread that created it: give each thread "
                            "its own socket, or hand it over with release()/adopt()");
     }
 
-    [[noreturn]] ZMQRAII_COLD void throw_closed(const char* op) const {
-        if (!entry_) throw error(ENOTSOCK, std::string(op) + " on an empty (moved-from) socket");
-        throw error(ENOTSOCK, std::string(op) + " on " + entry_->describe() + ": socket is closed");
+    [[noreturn]] ZMQRAII_COLD static void throw_closed(const char* op,
+                                                       const detail::socket_entry* e) {
+        if (e == nullptr)
+            throw error(ENOTSOCK, std::string(op) + " on an empty (moved-from) socket");
+        throw error(ENOTSOCK, std::string(op) + " on " + e->describe() + ": socket is closed");
+    }
+
+    [[noreturn]] ZMQRAII_COLD static void throw_closed_by_stop(const char* op,
+                                                               const detail::socket_entry& e) {
+        throw stopped(std::string(op) + " on " + e.describe() +
+                      ": the context's stop closed this socket");
     }
 
     ZMQRAII_COLD void flags_slow(const char* op) const {
-        const unsigned f = flags_->load(std::memory_order_acquire);
-        if (f & detail::flag_closed) throw_closed(op);
+        const unsigned f = flags_.load(std::memory_order_relaxed)->load(std::memory_order_acquire);
+        if (f & detail::flag_closed) throw_closed(op, entry_ ? entry_.get() : nullptr);
         if (f & detail::flag_forked) entry_->ctx->throw_forked(op, entry_->describe());
         if (f & detail::flag_stopping)
             throw stopped(std::string(op) + " on " + entry_->describe() + ": context is stopping");
@@ -729,57 +677,79 @@ private:
 
     // The non-blocking calls, with the public operation's name for errors
     // (send_for and recv_for are built on them).
-    bool try_send_as(const char* op, const void* data, std::size_t size, send_flags flags) {
-        enter(op);
+    ZMQRAII_HOT_INLINE bool try_send_as(const char* op, const void* data, std::size_t size,
+                                        send_flags flags) {
+        mark_and_check(op);
         const int f = static_cast<int>(flags) | ZMQ_DONTWAIT;
+        bool sent = true;
         while (ZMQRAII_UNLIKELY(zmq_send(handle_, data, size, f) < 0))
-            if (!try_failed(op)) return false;
-        return true;
+            if (!try_failed(op)) {
+                sent = false;
+                break;
+            }
+        detail::unmark_call();
+        return sent;
     }
-    bool try_send_as(const char* op, message& m, send_flags flags) {
-        enter(op);
+    ZMQRAII_HOT_INLINE bool try_send_as(const char* op, message& m, send_flags flags) {
+        mark_and_check(op);
         const int f = static_cast<int>(flags) | ZMQ_DONTWAIT;
         detail::tsan_before_send(m.handle());
+        bool sent = true;
         while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0))
-            if (!try_failed(op)) return false;
-        return true;
+            if (!try_failed(op)) {
+                sent = false;
+                break;
+            }
+        detail::unmark_call();
+        return sent;
     }
-    bool try_recv_as(const char* op, message& m) {
-        enter(op);
+    ZMQRAII_HOT_INLINE bool try_recv_as(const char* op, message& m) {
+        mark_and_check(op);
+        bool got = true;
         while (ZMQRAII_UNLIKELY(zmq_msg_recv(m.handle(), handle_, ZMQ_DONTWAIT) < 0))
-            if (!try_failed(op)) return false;
-        detail::tsan_after_recv(m.handle());
-        return true;
+            if (!try_failed(op)) {
+                got = false;
+                break;
+            }
+        detail::unmark_call();
+        if (got) detail::tsan_after_recv(m.handle());
+        return got;
     }
     std::optional<recv_result> try_recv_into_as(const char* op, void* buf, std::size_t capacity) {
-        enter(op);
+        const auto in = enter(op);
         int n = 0;
         while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
             if (!try_failed(op)) return std::nullopt;
         return into_result(n, capacity, op);
     }
 
-    // Called when a blocking call failed: returns to retry on EINTR, else throws.
+    // Inside the caller's scope: libzmq's RCVMORE for the part just received.
+    recv_result into_result(int n, std::size_t capacity, const char* op) {
+        int more = 0;
+        std::size_t len = sizeof more;
+        if (zmq_getsockopt(handle_, ZMQ_RCVMORE, &more, &len) != 0) throw_op_error(zmq_errno(), op);
+        const auto full = static_cast<std::size_t>(n);
+        return recv_result{full < capacity ? full : capacity, full, more != 0};
+    }
+
+    // Called when a blocking call failed: returns to retry on EINTR, else ends
+    // the mark and throws.
     ZMQRAII_COLD void send_failed(const char* op) {
         const int e = zmq_errno();
         if (e == EINTR) {
-            enter(op);  // a stop during the signal wins
+            recheck(op);  // a stop during the signal wins
             return;
         }
-        if (e == EAGAIN)
-            throw error(e, std::string(op) + " on " + entry_->describe() +
-                               ": timed out (option sndtimeo is set; use send_for for timeouts)");
+        if (e == EAGAIN) throw_timed_out(op, "option sndtimeo is set; use send_for for timeouts");
         throw_op_error(e, op);
     }
     ZMQRAII_COLD void recv_failed(const char* op) {
         const int e = zmq_errno();
         if (e == EINTR) {
-            enter(op);
+            recheck(op);
             return;
         }
-        if (e == EAGAIN)
-            throw error(e, std::string(op) + " on " + entry_->describe() +
-                               ": timed out (option rcvtimeo is set; use recv_for for timeouts)");
+        if (e == EAGAIN) throw_timed_out(op, "option rcvtimeo is set; use recv_for for timeouts");
         throw_op_error(e, op);
     }
     // Non-blocking call failed: false for would-block, true to retry (EINTR).
@@ -787,22 +757,33 @@ private:
         const int e = zmq_errno();
         if (e == EAGAIN) return false;
         if (e == EINTR) {
-            enter(op);
+            recheck(op);
             return true;
         }
         throw_op_error(e, op);
     }
 
+    [[noreturn]] ZMQRAII_COLD void throw_timed_out(const char* op, const char* why) const {
+        detail::unmark_call();
+        throw error(EAGAIN,
+                    std::string(op) + " on " + entry_->describe() + ": timed out (" + why + ")");
+    }
+
+    // Ends the mark, then throws. ETERM: the call was woken by a stop; the
+    // stopper is told, so that it closes the socket at once.
     [[noreturn]] ZMQRAII_COLD void throw_op_error(int e, const char* op) const {
-        if (e == ETERM)
+        detail::unmark_call();
+        if (e == ETERM) {
+            entry_->ctx->poke();
             throw stopped(std::string(op) + " on " + entry_->describe() + ": context was stopped");
+        }
         throw error(e, std::string(op) + " on " + entry_->describe());
     }
 
     template <class Fn>
     void endpoint_call(const char* op, std::string_view endpoint, Fn fn) {
-        enter(op);
         const std::string ep(endpoint);
+        const auto in = enter(op);
         if (fn(handle_, ep.c_str()) != 0) {
             const int e = zmq_errno();
             if (e == ETERM) throw_op_error(e, op);
@@ -810,31 +791,41 @@ private:
         }
     }
 
-    template <class Rep, class Period>
-    static std::chrono::steady_clock::time_point deadline_after(
-        std::chrono::duration<Rep, Period> timeout) {
-        const auto now = std::chrono::steady_clock::now();
-        const auto max_wait = std::chrono::steady_clock::time_point::max() - now;
-        if (timeout <= std::chrono::duration<Rep, Period>::zero()) return now;
-        if (std::chrono::duration_cast<std::chrono::duration<double>>(timeout) >=
-            std::chrono::duration_cast<std::chrono::duration<double>>(max_wait))
-            return std::chrono::steady_clock::time_point::max();
-        return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+    template <int Id, class T, access A>
+    void set_as(const char* op, socket_option<Id, T, A> opt,
+                typename detail::option_traits<T>::arg_type value) {
+        {
+            const auto in = enter(op);
+            if (detail::option_traits<T>::set(handle_, Id, value) != 0) {
+                const int e = zmq_errno();
+                if (e == ETERM) throw_op_error(e, op);
+                throw error(e, std::string(op) + " " + opt.name + " = " +
+                                   detail::option_traits<T>::text(value, opt.name) + " on " +
+                                   entry_->describe());
+            }
+        }
+        if constexpr (Id == ZMQ_LINGER) entry_->ctx->note_linger(value);
+    }
+
+    template <int Id, class T, access A>
+    typename detail::option_traits<T>::result_type get_as(const char* op,
+                                                          socket_option<Id, T, A> opt) {
+        typename detail::option_traits<T>::result_type out{};
+        const auto in = enter(op);
+        if (detail::option_traits<T>::get(handle_, Id, out) != 0) {
+            const int e = zmq_errno();
+            if (e == ETERM) throw_op_error(e, op);
+            throw error(e, std::string(op) + " " + opt.name + " on " + entry_->describe());
+        }
+        return out;
     }
 
     // Waits with zmq_poll until `events` or the deadline. False on timeout.
-    bool wait_for_event(const char* op, short events,
-                        std::chrono::steady_clock::time_point deadline) {
+    bool wait_for_event(const char* op, short events, detail::steady_time deadline) {
         for (;;) {
-            enter(op);
-            const auto now = std::chrono::steady_clock::now();
-            if (now >= deadline) return false;
-            long ms = -1;
-            if (deadline != std::chrono::steady_clock::time_point::max()) {
-                const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
-                ms = static_cast<long>(
-                    std::min<std::chrono::milliseconds::rep>(left.count(), LONG_MAX));
-            }
+            const auto in = enter(op);
+            const long ms = detail::ms_until(deadline);
+            if (ms == 0) return false;
             zmq_pollitem_t item{handle_, 0, events, 0};
             const int rc = zmq_poll(&item, 1, ms);
             if (rc > 0) return true;
@@ -846,16 +837,19 @@ private:
     }
 
     bool owner_exited() const noexcept {
-        return entry_->owner && !entry_->owner->alive.load(std::memory_order_acquire);
+        // Null while handed off or for thread-safe types (gate_no_owner masks to 0).
+        const detail::thread_record* o = owner_part(*gate_.load(std::memory_order_relaxed));
+        return o != nullptr && !o->alive.load(std::memory_order_acquire);
     }
 
     bool may_close() const {
         const detail::thread_record* me = detail::this_thread_raw();
-        return entry_->thread_safe || me == gate_owner() || owner_exited();
+        return entry_->thread_safe || me == owner_part(*gate_.load(std::memory_order_relaxed)) ||
+               owner_exited();
     }
 
     void destroy() noexcept {
-        if (!entry_ || flags_ == &detail::closed_flags()) {
+        if (!entry_ || is_closed_object()) {
             entry_.reset();
             mark_closed();
             return;
@@ -874,13 +868,14 @@ private:
         } catch (...) {
             allowed = owner_exited();
         }
-        if (allowed) {
+        // A socket that a stop closed needs nothing more, on any thread.
+        if (allowed || entry_->closed.load(std::memory_order_acquire)) {
             ctx.close(*entry_);
         } else {
             std::string text;
             try {
                 text = "socket destroyed on the wrong thread: " + entry_->describe() +
-                       " is owned by " + entry_->owner->label() + " but destroyed on " +
+                       " is owned by " + ctx.owner_label(*entry_) + " but destroyed on " +
                        detail::this_thread_record()->label() +
                        "; zmqraii did not close it (closing a socket that another live thread "
                        "owns can hang that thread and zmq_ctx_term). Close or destroy a "
@@ -889,17 +884,18 @@ private:
                 text = "socket destroyed on the wrong thread";
             }
             report_diagnostic(severity::fatal, std::move(text));
-            // A handler that returns leaves the socket registered: stop() closes it
-            // once its owner thread has exited.
+            // A handler that returns leaves the socket registered: a stop closes it
+            // when no thread uses it.
         }
         entry_.reset();
         mark_closed();
     }
 
-    void* handle_ = nullptr;
-    const std::atomic<std::uintptr_t>* gate_ = &detail::closed_gate();
-    const std::atomic<unsigned>* flags_ = &detail::closed_flags();
-    std::shared_ptr<detail::socket_entry> entry_;
+    void* handle_ = nullptr;  // owner only
+    // Read by any thread (the owner check runs before anything else is known).
+    std::atomic<const detail::gate_word*> gate_{&detail::closed_gate()};
+    std::atomic<const std::atomic<unsigned>*> flags_{&detail::closed_flags()};
+    std::shared_ptr<detail::socket_entry> entry_;  // owner only: keeps the entry alive
 };
 
 /// A socket in transit between two threads: no operations, only adopt().
@@ -911,8 +907,8 @@ private:
  * that synchronizes (std::thread's constructor, a mutex-guarded queue).
  *
  * Destroying a handoff that was never adopted closes the socket (nobody owns it,
- * so the destroying thread may). context::stop() closes sockets in hand-off;
- * adopt() then throws stopped.
+ * so the destroying thread may). A stop closes sockets in hand-off; adopt() then
+ * throws stopped.
  *
  * @par Thread Safety
  * One thread at a time; it is a value to be moved.
@@ -948,7 +944,7 @@ public:
             if (!e->closed && !ctx.stopping()) {
                 e->owner = std::move(me);
                 if (!e->thread_safe)
-                    e->gate.store(detail::gate_of(e->owner.get()), std::memory_order_release);
+                    e->word.store(detail::gate_of(e->owner.get()), std::memory_order_release);
                 return socket(std::move(e));
             }
         }
@@ -982,23 +978,73 @@ private:
 };
 
 inline socket_handoff socket::release() && {
-    if (!entry_ || flags_ == &detail::closed_flags()) throw_closed("release");
+    if (!entry_ || is_closed_object()) throw_closed("release", entry_.get());
     detail::context_state& ctx = *entry_->ctx;
     if (ctx.forked()) ctx.throw_forked("release", entry_->describe());
-    if (!may_close()) throw_wrong_thread("release");
+    if (!may_close()) {
+        if (entry_->closed.load(std::memory_order_acquire))
+            throw_closed_by_stop("release", *entry_);
+        throw_wrong_thread("release");
+    }
     {
         std::lock_guard<std::mutex> lock(ctx.mutex());
-        if (entry_->closed) throw_closed("release");
+        if (entry_->closed) {
+            if (ctx.stopping()) throw_closed_by_stop("release", *entry_);
+            throw_closed("release", entry_.get());
+        }
         entry_->owner.reset();
         // No owner: the gate matches no thread until adopt() (keeps the stop bit).
-        entry_->gate.store((entry_->gate.load(std::memory_order_relaxed) & detail::flag_stopping) |
+        entry_->word.store((entry_->word.load(std::memory_order_relaxed) & detail::flag_stopping) |
                                detail::gate_no_owner,
-                           std::memory_order_release);
+                           std::memory_order_seq_cst);
     }
     auto e = std::move(entry_);
     mark_closed();
     return socket_handoff(std::move(e));
 }
+
+namespace detail {
+
+/// What zmqraii's own headers (multipart, poller, proxy, monitor, worker) need
+/// of a socket and users do not: the checked, marked raw handle.
+struct socket_access {
+    /// Checks like send() and marks the thread inside libzmq with `s` until the
+    /// scope ends; raw(s) is then safe to hand to libzmq.
+    static call_scope enter(const socket& s, const char* op) { return s.enter(op); }
+    /// The same check inside a scope already open (EINTR retries), or inside a
+    /// wide_call that covers s's context.
+    static void check(const socket& s, const char* op) { s.recheck(op); }
+    /// The raw handle, after enter() or check().
+    static void* raw(const socket& s) noexcept { return s.handle_; }
+    /// The socket's context state, for a wide_call (null for an empty socket).
+    static const void* context_of(const socket& s) noexcept {
+        return s.entry_ ? static_cast<const void*>(s.entry_->ctx.get()) : nullptr;
+    }
+    /// Throws stopped (or the error for `e`) for a failed libzmq call on `s`,
+    /// naming `op`; ends the mark and wakes the stopper for ETERM.
+    [[noreturn]] static void throw_op_error(const socket& s, int e, const char* op) {
+        s.throw_op_error(e, op);
+    }
+    /// A call on `s` was woken by a stop (ETERM): ends the calling thread's mark
+    /// and wakes the stopper, which then closes the socket at once.
+    static void note_stopped(const socket& s) noexcept {
+        unmark_call();
+        if (s.entry_) s.entry_->ctx->poke();
+    }
+    /// The wide mark for one libzmq call on `socks` (null entries are skipped):
+    /// their context, or any_context() when they belong to several.
+    static const void* wide_context(std::initializer_list<const socket*> socks) noexcept {
+        const void* ctx = nullptr;
+        for (const socket* s : socks) {
+            if (s == nullptr) continue;
+            const void* c = context_of(*s);
+            ctx = (ctx == nullptr || ctx == c) ? c : any_context();
+        }
+        return ctx;
+    }
+};
+
+}  // namespace detail
 
 static_assert(!std::is_copy_constructible_v<socket> && !std::is_copy_assignable_v<socket>,
               "socket is move-only");

@@ -316,17 +316,20 @@ private:
     // Reads the parent end until the worker's end notice, discarding the rest;
     // sends the stop notice first when asked to, as soon as there is room.
     void drain(bool send_stop) {
+        using detail::socket_access;
         zmqraii::socket& s = pipe_.socket_;
-        void* h = nullptr;
+        const char* op = send_stop ? "worker stop" : "worker join";
+        bool usable = true;
         try {
-            // wrong_thread off the owner thread: nothing is stopped
-            h = s.checked_handle(send_stop ? "worker stop" : "worker join");
+            (void)socket_access::enter(
+                s, op);  // wrong_thread off the owner thread: nothing is stopped
         } catch (const wrong_thread&) {
             throw;
         } catch (const error&) {  // stopped: the body's calls wake by themselves
+            usable = false;
         }
         if (send_stop) state_->request_stop();
-        if (h == nullptr) return;
+        if (!usable) return;
         try {
             bool stop_sent = !send_stop;
             if (send_stop) pipe_.finish_partial();
@@ -335,18 +338,24 @@ private:
             message m;
             while (!done) {
                 const auto want = static_cast<short>(ZMQ_POLLIN | (stop_sent ? 0 : ZMQ_POLLOUT));
-                zmq_pollitem_t item{h, 0, want, 0};
-                const int rc = zmq_poll(&item, 1, static_cast<long>(worker_pipe::slice.count()));
-                if (rc < 0) {
-                    const int e = zmq_errno();
-                    if (e == EINTR) continue;
-                    detail::throw_error(e, "stop", name());
+                int rc = 0;
+                short revents = 0;
+                {
+                    const auto in = socket_access::enter(s, op);
+                    zmq_pollitem_t item{socket_access::raw(s), 0, want, 0};
+                    rc = zmq_poll(&item, 1, static_cast<long>(worker_pipe::slice.count()));
+                    if (rc < 0) {
+                        const int e = zmq_errno();
+                        if (e == EINTR) continue;
+                        socket_access::throw_op_error(s, e, op);
+                    }
+                    revents = item.revents;
                 }
                 if (rc == 0) {
                     if (ended()) break;  // its end notice cannot come: its pipe is gone
                     continue;
                 }
-                if ((item.revents & ZMQ_POLLOUT) && !stop_sent) {
+                if ((revents & ZMQ_POLLOUT) && !stop_sent) {
                     const char c = detail::pipe_frame_stop;
                     stop_sent = s.try_send(std::string_view(&c, 1));
                 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// detail/owner.hpp: who is the calling thread, and where was a thing created.
+// detail/owner.hpp: who is the calling thread, what it is doing inside libzmq,
+// and where a thing was created.
 //
 // Ownership is per thread lifetime, not per std::thread::id (glibc hands a joined
 // thread's id to the next new thread). Each thread gets a heap thread_record the
@@ -9,14 +10,30 @@
 //
 // The hot path compares one raw thread_local pointer with the socket's owner
 // pointer: a TLS load and a compare.
+//
+// In-call marks (the stop protocol, DESIGN.md section 3): a stop closes every
+// socket that no thread is using inside libzmq, including idle sockets of live
+// owners. Each thread has two thread_local words that only it writes:
+//   - call_mark: the gate address of the one socket it is calling libzmq with,
+//     written before its operation reads the socket's gate (owner and stop bit)
+//     and cleared (release) after its last libzmq call of the operation;
+//   - wide_mark: a context (or any_context) while it hands several sockets to one
+//     libzmq call (poller, proxy, raw_call scopes); saved and restored, so it nests.
+// The stopping thread sets the stop bit in every gate, runs the heavy side of an
+// asymmetric barrier (detail/platform.hpp), then reads the marks through the
+// owner's thread_record: a socket whose owner is not marked inside libzmq with it
+// is idle, and its owner's next operation sees the stop bit before it touches
+// libzmq. The record holds pointers to the two words while the thread lives.
 #ifndef ZMQRAII_DETAIL_OWNER_HPP_INCLUDED
 #define ZMQRAII_DETAIL_OWNER_HPP_INCLUDED
 
 #include <zmqraii/config.hpp>
+#include <zmqraii/detail/platform.hpp>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -25,16 +42,88 @@
 #include <source_location>
 #endif
 
-#include <sys/types.h>
-#include <unistd.h>
-
 namespace zmqraii::detail {
+
+/// This thread's mark: the gate of the socket it is inside libzmq with, or null.
+inline thread_local std::atomic<const void*> call_mark{nullptr};
+/// This thread's wide mark: a context_state (or any_context) whose sockets it has
+/// handed to one libzmq call (zmq_poll, zmq_proxy), or null. Nests.
+inline thread_local std::atomic<const void*> wide_mark{nullptr};
+
+/// The wide mark for a call on sockets of several contexts.
+inline const void* any_context() noexcept {
+    static const char tag = 0;
+    return &tag;
+}
+
+/// Memory order of the owner's mark store and gate load. Under ThreadSanitizer
+/// both are sequentially consistent (and so is the stopper's side), so that the
+/// tool sees a protocol it models; elsewhere the asymmetric barrier orders them.
+inline constexpr std::memory_order mark_order =
+    ZMQRAII_TSAN ? std::memory_order_seq_cst : std::memory_order_relaxed;
+inline constexpr std::memory_order gate_order =
+    ZMQRAII_TSAN ? std::memory_order_seq_cst : std::memory_order_acquire;
+
+/// The owner's side of the asymmetric barrier, between its mark and its gate load.
+inline void light_fence() noexcept {
+    if constexpr (owner_uses_full_fence)
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    else
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+
+/// Marks the calling thread inside libzmq with the socket whose gate is `gate`.
+inline void mark_call(const void* gate) noexcept {
+    call_mark.store(gate, mark_order);
+    light_fence();
+}
+
+/// Ends the calling thread's mark: its libzmq calls happen before a stopper's
+/// close of the socket (the stopper reads the mark with acquire).
+inline void unmark_call() noexcept { call_mark.store(nullptr, std::memory_order_release); }
+
+/// While it lives, the calling thread's libzmq call on sockets of `ctx` (a
+/// context_state, or any_context()) counts as a call on each of them.
+class wide_call {
+public:
+    explicit wide_call(const void* ctx) noexcept
+        : saved_(wide_mark.load(std::memory_order_relaxed)) {
+        wide_mark.store(saved_ == nullptr || saved_ == ctx ? ctx : any_context(), mark_order);
+        light_fence();
+    }
+    wide_call(const wide_call&) = delete;
+    wide_call& operator=(const wide_call&) = delete;
+    wide_call(wide_call&&) = delete;
+    wide_call& operator=(wide_call&&) = delete;
+    ~wide_call() { wide_mark.store(saved_, std::memory_order_release); }
+
+private:
+    const void* saved_;
+};
 
 /// One thread's lifetime.
 struct thread_record {
     std::thread::id id = std::this_thread::get_id();
     std::uint64_t serial = next_serial();
     std::atomic<bool> alive{true};
+    /// The thread's two marks while it lives (guarded by marks_mutex; null once it
+    /// exited, when its thread_local storage is gone).
+    const std::atomic<const void*>* call = &call_mark;
+    const std::atomic<const void*>* wide = &wide_mark;
+    mutable std::mutex marks_mutex;
+
+    /// True while the thread is inside libzmq with the socket of `gate` (in
+    /// context `ctx`). Any thread; after the stopper's heavy fence.
+    bool in_call(const void* gate, const void* ctx) const {
+        std::lock_guard<std::mutex> lock(marks_mutex);
+        if (call == nullptr) return false;  // exited
+        if (call->load(ZMQRAII_TSAN ? std::memory_order_seq_cst : std::memory_order_acquire) ==
+            gate)
+            return true;
+        const void* w =
+            wide->load(ZMQRAII_TSAN ? std::memory_order_seq_cst : std::memory_order_acquire);
+        return w != nullptr && (w == ctx || w == any_context());
+    }
 
     static std::uint64_t next_serial() noexcept {
         static std::atomic<std::uint64_t> counter{0};
@@ -64,8 +153,13 @@ struct thread_holder {
     thread_holder& operator=(thread_holder&&) = delete;
     ~thread_holder() {
         // Thread exit hook: publish with release so that a thread that sees
-        // alive == false (acquire) also sees everything this thread did.
-        if (record) record->alive.store(false, std::memory_order_release);
+        // alive == false (acquire) also sees everything this thread did. The
+        // marks' storage goes with the thread: nobody may read them afterwards.
+        if (!record) return;
+        std::lock_guard<std::mutex> lock(record->marks_mutex);
+        record->call = nullptr;
+        record->wide = nullptr;
+        record->alive.store(false, std::memory_order_release);
     }
 };
 
@@ -127,9 +221,6 @@ struct source_site {
         return s;
     }
 };
-
-/// Process id, for fork reports.
-inline long current_pid() noexcept { return static_cast<long>(::getpid()); }
 
 }  // namespace zmqraii::detail
 

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: MIT
 // detail/registry.hpp: the heap state of a context, shared by its sockets.
 //
-// context_state owns the zmq context, the stop flag every operation checks, and
-// the registry of live sockets (what stop() waits for and live_sockets() lists).
-// Sockets point to it through socket_entry, so moving or destroying the context
-// object never leaves a socket dangling.
+// context_state owns the zmq context, the stop flag every operation checks, the
+// registry of live sockets (what a stop closes and live_sockets() lists) and the
+// stop itself. Sockets point to it through socket_entry, so moving or destroying
+// the context object never leaves a socket dangling.
 //
-// Locking: one mutex per context_state guards the registry and every
-// zmq_close of its sockets, so a socket is closed exactly once, by a thread
-// allowed to close it. The flags word is atomic and read without the lock on
-// the hot path.
+// Locking: one mutex per context_state guards the registry and every zmq_close
+// of its sockets, so a socket is closed exactly once. The flags word and the
+// sockets' gate words are atomic and read without the lock on the hot path.
+//
+// The stop (DESIGN.md section 3): begin_stop() sets the stop bit in the flags
+// and in every gate, calls zmq_ctx_shutdown() and starts the stopper thread,
+// which runs the heavy side of the asymmetric barrier (detail/platform.hpp) and
+// then closes, until none is left, every socket that no thread is using inside
+// libzmq: sockets in hand-off, of exited threads, of threads waiting in stop(),
+// and idle sockets of live owners (see "in-call marks" in detail/owner.hpp).
+// Then it runs zmq_ctx_term(). Nothing in it waits for a user thread to act.
 //
 // Fork: every context_state is listed in a process-wide list. A pthread_atfork
 // child handler marks them all `forked`, so objects inherited by a child refuse
@@ -35,8 +42,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <pthread.h>
 
 namespace zmqraii {
 
@@ -71,7 +76,7 @@ namespace detail {
 enum state_flag : unsigned {
     flag_stopping = 1u,  // stop() began: operations throw stopped
     flag_forked = 2u,    // this is a forked child: refuse everything
-    flag_closed = 4u,    // only in the static word that closed sockets point to
+    flag_closed = 4u,    // a closed socket's gate, and the words moved-from sockets point to
 };
 
 /// The flags word that closed and moved-from sockets point to.
@@ -84,16 +89,24 @@ inline const std::atomic<unsigned>& closed_flags() noexcept {
 /// a value no record address and no null record can equal.
 inline constexpr std::uintptr_t gate_no_owner = 2u;
 
-/// The gate word that closed and moved-from sockets point to (no owner matches it).
-inline const std::atomic<std::uintptr_t>& closed_gate() noexcept {
-    static const std::atomic<std::uintptr_t> word{flag_closed};
-    return word;
+/// A socket's gate word: what its hot path compares with the calling thread's
+/// record (gate_of(owner) | flag_stopping once the stop began; gate_no_owner as
+/// owner part while handed off and for thread-safe types). Its address is also
+/// the socket's identity in the in-call marks.
+struct gate_word {
+    std::atomic<std::uintptr_t> word{0};
+};
+
+/// The gate that closed and moved-from sockets point to (no owner matches it).
+inline const gate_word& closed_gate() noexcept {
+    static const gate_word g{{flag_closed}};
+    return g;
 }
 
 class context_state;
 
 /// A socket as the registry knows it.
-struct socket_entry {
+struct socket_entry : gate_word {
     std::shared_ptr<context_state> ctx;
     void* handle = nullptr;
     std::string name;
@@ -101,11 +114,8 @@ struct socket_entry {
     source_site site;
     std::shared_ptr<thread_record> owner;  // null while handed off; guarded by ctx mutex
     bool thread_safe = false;
-    std::atomic<bool> closed{false};  // written under the ctx mutex; read anywhere
-    /// What the socket's hot path compares with the calling thread's record:
-    /// gate_of(owner) | flag_stopping once stop began; gate_no_owner as owner
-    /// part while handed off and for thread-safe types. Written under the ctx mutex.
-    std::atomic<std::uintptr_t> gate{0};
+    std::atomic<bool> closed{false};     // written under the ctx mutex; read anywhere
+    std::atomic<bool> raw_taken{false};  // handle() was called: only its owner closes it
     std::uint64_t id = 0;
     long pid = 0;
 
@@ -121,6 +131,12 @@ struct socket_entry {
     }
 };
 
+/// The entry whose gate is `g`, or null for the closed gate.
+inline socket_entry* entry_of(const gate_word* g) noexcept {
+    if (g == nullptr || g == &closed_gate()) return nullptr;
+    return const_cast<socket_entry*>(static_cast<const socket_entry*>(g));
+}
+
 /// The process-wide list of context states, for the fork handler.
 struct fork_list {
     std::mutex mutex;
@@ -135,8 +151,8 @@ inline void mark_forked_child() noexcept;
 
 inline void install_fork_handler() {
     static const bool installed = [] {
-        ::pthread_atfork([] { fork_list::get().mutex.lock(); },
-                         [] { fork_list::get().mutex.unlock(); }, [] { mark_forked_child(); });
+        at_fork([] { fork_list::get().mutex.lock(); }, [] { fork_list::get().mutex.unlock(); },
+                [] { mark_forked_child(); });
         return true;
     }();
     (void)installed;
@@ -149,7 +165,8 @@ public:
         std::chrono::milliseconds stop_report_after;
     };
 
-    context_state(void* ctx, settings s) : ctx_(ctx), settings_(s), pid_(current_pid()) {
+    context_state(void* ctx, settings s)
+        : ctx_(ctx), settings_(s), pid_(current_pid()), fence_(heavy_fence_setup(&fence_why_)) {
         install_fork_handler();
         std::lock_guard<std::mutex> lock(fork_list::get().mutex);
         fork_list::get().states.push_back(this);
@@ -164,20 +181,22 @@ public:
             auto& v = fork_list::get().states;
             v.erase(std::remove(v.begin(), v.end(), this), v.end());
         }
-        if (terminator_.joinable()) {
-            if (forked())
-                terminator_.detach();  // not our thread: it does not exist here
+        if (stopper_.joinable()) {
+            // Not our thread in a forked child (it does not exist there).
+            if (forked() || stopper_.get_id() == std::this_thread::get_id())
+                stopper_.detach();
             else
-                terminator_.join();
+                stopper_.join();
         }
-        if (!forked() && !terminated_ && ctx_ != nullptr) {
+        if (!forked() && !terminated() && ctx_ != nullptr) {
             // Last resort (the context object was moved into nothing that stopped
             // it): every socket entry is gone, so term cannot wait on sockets.
             while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
         }
     }
 
-    void* handle() const noexcept { return ctx_; }
+    /// The zmq context; null once terminated.
+    void* handle() const noexcept { return terminated() ? nullptr : ctx_; }
     const std::atomic<unsigned>& flags() const noexcept { return flags_; }
     bool forked() const noexcept {
         return (flags_.load(std::memory_order_acquire) & flag_forked) != 0;
@@ -186,7 +205,6 @@ public:
         return (flags_.load(std::memory_order_acquire) & flag_stopping) != 0;
     }
     long pid() const noexcept { return pid_; }
-    const settings& config() const noexcept { return settings_; }
     std::mutex& mutex() noexcept { return mutex_; }
 
     /// Creates and registers a socket. Throws stopped on a stopping context.
@@ -217,7 +235,7 @@ public:
         std::size_t len = sizeof ts;
         if (zmq_getsockopt(h, ZMQ_THREAD_SAFE, &ts, &len) == 0) e->thread_safe = ts != 0;
         e->handle = h;
-        e->gate.store(e->thread_safe ? gate_no_owner : gate_of(e->owner.get()),
+        e->word.store(e->thread_safe ? gate_no_owner : gate_of(e->owner.get()),
                       std::memory_order_release);
         e->id = ++next_id_;
         ever_opened_.store(true, std::memory_order_release);
@@ -238,12 +256,6 @@ public:
     bool close(socket_entry& e) noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
         return close_locked(e);
-    }
-
-    /// Removes a socket from the registry without closing it (forked child only).
-    void forget(socket_entry& e) noexcept {
-        std::lock_guard<std::mutex> lock(mutex_);
-        live_.erase(e.id);
     }
 
     std::vector<socket_info> live_sockets() const {
@@ -269,33 +281,67 @@ public:
                                  "; a child must create its own context");
     }
 
-    // ---- the stop protocol -------------------------------------------------
-
-    /// Step 1: set the flag (once) and wake every blocked call.
-    void begin_stop() noexcept {
+    /// Runs fn(ctx) under the mutex while the context is neither stopping nor
+    /// forked (zmq_ctx_get/set must not race with zmq_ctx_term).
+    template <class Fn>
+    auto with_live_context(const char* op, const std::string& what, Fn fn) const {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (flags_.load(std::memory_order_relaxed) & flag_stopping) return;
-        flags_.fetch_or(flag_stopping, std::memory_order_acq_rel);
-        // Every gate mismatches from now on, so every operation takes the slow
-        // path, which reads flags_ (set above) and throws stopped.
-        for (auto& kv : live_) kv.second->gate.fetch_or(flag_stopping, std::memory_order_acq_rel);
-        if (!forked()) zmq_ctx_shutdown(ctx_);
+        check_usable_locked(op, what);
+        return fn(ctx_);
     }
 
-    /// Steps 2 and 3 with a deadline. Returns true once zmq_ctx_term returned.
-    /// `reported` (unbounded stop) makes it report once after stop_report_after.
-    template <class Clock = std::chrono::steady_clock>
-    bool finish_stop(typename Clock::time_point deadline, bool report_when_late) {
-        const auto start = Clock::now();
-        const auto report_at = start + settings_.stop_report_after;
-        bool reported = false;
+    // ---- the stop protocol -------------------------------------------------
+
+    /// Step 1 (once): the stop flag, the stop bit in every gate, zmq_ctx_shutdown
+    /// (wakes every blocked call), and the stopper thread that does the rest.
+    /// Returns at once; any thread.
+    void begin_stop() noexcept {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (flags_.load(std::memory_order_relaxed) & flag_stopping) return;
+            flags_.fetch_or(flag_stopping, std::memory_order_seq_cst);
+            stop_began_ = std::chrono::steady_clock::now();
+            // Every gate mismatches from now on, so every operation takes the slow
+            // path, which reads flags_ (set above) and throws stopped.
+            for (auto& kv : live_)
+                kv.second->word.fetch_or(flag_stopping, std::memory_order_seq_cst);
+            if (forked()) return;  // a child does not touch the parent's libzmq state
+            zmq_ctx_shutdown(ctx_);
+            try {
+                stopper_ = std::thread([this] { run_stopper(); });
+                return;
+            } catch (...) {
+                // No thread to be had: the threads that wait in stop() (or the
+                // destructor) run the stop themselves.
+                stopper_failed_ = true;
+            }
+        }
+        report_diagnostic(severity::report,
+                          "context stop: no thread could be started for the stop; it completes "
+                          "in stop(), stop_for() or the context's destructor");
+    }
+
+    /// Waits until the context is terminated or `deadline`. Returns true once
+    /// zmq_ctx_term returned. `report_when_late` (unbounded stop) reports once,
+    /// after stop_report_after, what the stop still waits for.
+    bool wait_stopped(std::chrono::steady_clock::time_point deadline, bool report_when_late) {
+        using clock = std::chrono::steady_clock;
+        const thread_record* me = this_thread_raw();
         std::unique_lock<std::mutex> lock(mutex_);
+        // A thread waiting here is not inside libzmq: its sockets may be closed
+        // whatever its marks say (a raw_call scope open around stop(), say).
+        waiters_.push_back(me);
+        struct unregister {
+            std::vector<const thread_record*>& w;
+            const thread_record* me;
+            ~unregister() { w.erase(std::find(w.begin(), w.end(), me)); }
+        } unreg{waiters_, me};
+        cv_.notify_all();  // the stopper may close this thread's sockets now
+        const auto report_at = clock::now() + settings_.stop_report_after;
+        bool reported = false;
         for (;;) {
-            if (terminated_) return true;
-            close_closable_locked();
-            if (live_.empty() && !terminator_started_) start_terminator_locked();
-            if (terminated_) return true;
-            const auto now = Clock::now();
+            if (terminated()) return true;
+            const auto now = clock::now();
             if (report_when_late && !reported && now >= report_at) {
                 reported = true;
                 std::string text = report_locked();
@@ -305,12 +351,18 @@ public:
                 continue;
             }
             if (now >= deadline) return false;
-            // Owner exits are not signalled, so wake at least every 10 ms.
-            auto wake =
-                std::min<typename Clock::time_point>(deadline, now + std::chrono::milliseconds(10));
-            cv_.wait_until(lock, wake);
+            auto until = deadline;
+            if (report_when_late && !reported) until = std::min(until, report_at);
+            if (stopper_failed_) {
+                if (stop_loop(lock, until)) return true;
+            } else {
+                cv_.wait_until(lock, until);
+            }
         }
     }
+
+    /// Wakes the stopper (an owner left a call that the stop woke).
+    void poke() noexcept { cv_.notify_all(); }
 
     /// What a stop that has not finished is waiting for.
     std::string stop_report() const {
@@ -321,15 +373,19 @@ public:
     /// True once any socket was created in this context.
     bool ever_opened() const noexcept { return ever_opened_.load(std::memory_order_acquire); }
 
-    bool terminated() const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return terminated_;
-    }
+    /// True once zmq_ctx_term has returned.
+    bool terminated() const noexcept { return terminated_.load(std::memory_order_acquire); }
 
     /// "thread 1402 (#3)" or "(handed off, not adopted yet)", read under the mutex.
     std::string owner_label(const socket_entry& e) const {
         std::lock_guard<std::mutex> lock(mutex_);
         return info_locked(e).owner_label;
+    }
+
+    /// The owner thread's id, read under the mutex.
+    std::thread::id owner_id(const socket_entry& e) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return e.owner ? e.owner->id : std::thread::id();
     }
 
     /// Called by the fork child handler.
@@ -354,59 +410,110 @@ private:
     bool close_locked(socket_entry& e) noexcept {
         if (e.closed.load(std::memory_order_relaxed)) return false;
         e.closed.store(true, std::memory_order_release);
+        e.word.fetch_or(flag_closed, std::memory_order_seq_cst);  // no owner matches it now
         if (!forked()) zmq_close(e.handle);
         live_.erase(e.id);
         cv_.notify_all();
         return true;
     }
 
-    // Closes what stop itself may close: sockets of the calling thread, of
-    // threads that have exited, and sockets in hand-off (nobody uses them).
-    void close_closable_locked() noexcept {
-        thread_record* me = current_thread;
+    bool is_waiter_locked(const thread_record* r) const noexcept {
+        return std::find(waiters_.begin(), waiters_.end(), r) != waiters_.end();
+    }
+
+    // Why a stop cannot close `e` now (empty: it can). See the file comment.
+    const char* busy_reason_locked(const socket_entry& e) const {
+        if (e.thread_safe) return "a thread-safe socket: closed by the thread that holds it";
+        const thread_record* owner = e.owner.get();
+        if (owner == nullptr || !owner->alive.load(std::memory_order_acquire) ||
+            is_waiter_locked(owner))
+            return "";
+        if (!fenced_)
+            return "no process-wide memory barrier is available here, so only its owner thread "
+                   "closes it";
+        // The mark first, then raw_taken: handle() sets raw_taken inside a call.
+        if (owner->in_call(static_cast<const gate_word*>(&e), this))
+            return "its owner thread is inside a libzmq call with it (a call the stop woke ends "
+                   "at once; a raw_call() scope or a call on another context's socket does not)";
+        if (e.raw_taken.load(std::memory_order_acquire))
+            return "its raw handle() was taken, so only its owner thread closes it (use "
+                   "raw_call() scopes instead)";
+        return "";
+    }
+
+    // Closes every socket that no thread is using inside libzmq.
+    void close_idle_locked() noexcept {
         for (auto it = live_.begin(); it != live_.end();) {
             socket_entry& e = *it->second;
             ++it;  // close_locked erases e
-            const bool mine = e.owner && e.owner.get() == me;
-            const bool orphan = !e.owner || !e.owner->alive.load(std::memory_order_acquire);
-            if (mine || orphan) close_locked(e);
+            if (*busy_reason_locked(e) == '\0') close_locked(e);
         }
     }
 
-    void start_terminator_locked() noexcept {
-        terminator_started_ = true;
-        if (forked()) {
-            terminated_ = true;
-            return;
+    // The stopper thread: the barrier, then the loop until terminated.
+    void run_stopper() noexcept {
+        const bool fenced = heavy_fence(fence_);
+        std::unique_lock<std::mutex> lock(mutex_);
+        fenced_ = fenced;
+        fence_done_ = true;
+        stop_loop(lock, std::chrono::steady_clock::time_point::max());
+    }
+
+    // Steps 2 and 3 until `deadline`: close what can be closed, rescan (every
+    // millisecond at first, then every 10 ms; closes and pokes wake it sooner),
+    // and once no socket is left, zmq_ctx_term. True once terminated.
+    bool stop_loop(std::unique_lock<std::mutex>& lock,
+                   std::chrono::steady_clock::time_point deadline) noexcept {
+        using namespace std::chrono;
+        if (!fence_done_) {  // run by a waiter (no stopper thread)
+            fenced_ = heavy_fence(fence_);
+            fence_done_ = true;
         }
-        try {
-            terminator_ = std::thread([this] {
-                while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
-                std::lock_guard<std::mutex> lock(mutex_);
-                terminated_ = true;
-                cv_.notify_all();
-            });
-        } catch (...) {
-            // No thread to be had: terminate inline (bounded by the sockets' linger).
-            while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
-            terminated_ = true;
+        for (;;) {
+            if (terminated()) return true;
+            if (!term_started_) {
+                close_idle_locked();
+                if (live_.empty()) {
+                    term_started_ = true;
+                    lock.unlock();
+                    while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
+                    lock.lock();
+                    terminated_.store(true, std::memory_order_release);
+                    cv_.notify_all();
+                    return true;
+                }
+            }
+            const auto now = steady_clock::now();
+            if (now >= deadline) return false;
+            const auto slice =
+                now - stop_began_ < milliseconds(200) ? milliseconds(1) : milliseconds(10);
+            cv_.wait_until(lock, std::min<steady_clock::time_point>(deadline, now + slice));
         }
     }
 
     std::string report_locked() const {
         std::string s;
         if (!live_.empty()) {
-            s = "context stop is waiting for " + std::to_string(live_.size()) +
-                " open socket(s); each must be closed (or destroyed) by its owner thread:";
-            for (const auto& kv : live_) s += "\n  " + info_locked(*kv.second).to_string();
-        } else if (terminator_started_ && !terminated_) {
+            s = "context stop is waiting for " + std::to_string(live_.size()) + " open socket(s):";
+            for (const auto& kv : live_) {
+                s += "\n  " + info_locked(*kv.second).to_string();
+                const char* why = busy_reason_locked(*kv.second);
+                if (*why != '\0') {
+                    s += ": ";
+                    s += why;
+                }
+            }
+            if (!fenced_ && fence_done_ && !fence_why_.empty()) s += "\n  (" + fence_why_ + ")";
+        } else if (term_started_ && !terminated()) {
             s = "context stop: every socket is closed; zmq_ctx_term is waiting for pending "
                 "outbound messages to be sent (linger ";
             s += infinite_linger_ ? std::string("-1 = forever on some socket")
                                   : "up to " + std::to_string(max_linger_.count()) + " ms";
             s += ")";
-        } else if (terminated_) {
+        } else if (terminated()) {
             s = "context stopped";
+        } else if (stopping()) {
+            s = "context stop has begun";
         } else {
             s = "context is running";
         }
@@ -416,17 +523,24 @@ private:
     void* ctx_;
     settings settings_;
     long pid_;
+    std::string fence_why_;
+    heavy_fence_kind fence_;
     std::atomic<unsigned> flags_{0};
     std::atomic<bool> ever_opened_{false};
+    std::atomic<bool> terminated_{false};
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::map<std::uint64_t, std::shared_ptr<socket_entry>> live_;
+    std::vector<const thread_record*> waiters_;  // threads in wait_stopped()
     std::uint64_t next_id_ = 0;
     std::chrono::milliseconds max_linger_{0};
+    std::chrono::steady_clock::time_point stop_began_;
     bool infinite_linger_ = false;
-    bool terminator_started_ = false;
-    bool terminated_ = false;
-    std::thread terminator_;
+    bool fence_done_ = false;
+    bool fenced_ = false;
+    bool term_started_ = false;
+    bool stopper_failed_ = false;
+    std::thread stopper_;
 };
 
 inline void mark_forked_child() noexcept {
