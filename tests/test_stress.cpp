@@ -6,6 +6,13 @@
 // ended with zmqraii::stopped (never another error), and what was received is
 // intact (PUSH/PULL in order, REQ/REP replies match their requests).
 //
+// The second case puts owners that are idle (waiting for the stop to finish,
+// sleeping, holding their sockets after catching stopped), blocked, or in the
+// middle of operations when the stop begins, next to acknowledged pipelines
+// (plain, multipart), a worker, a tied mailbox, and stops from an owner, a
+// worker body and a poller handler. The stop must finish while the idle owners
+// still wait for it, and no message acknowledged before it may be missing.
+//
 // Rounds: env ZMQRAII_STRESS_ROUNDS (default 100, CI-sized); seed: env
 // ZMQRAII_STRESS_SEED (default random; printed either way, so a failing run can
 // be repeated). A watchdog prints live_sockets() and stop_report() and aborts
@@ -15,11 +22,15 @@
 //   ZMQRAII_STRESS_ROUNDS=1000 ZMQRAII_STRESS_SEED=1234 build/dev/tests/test_stress
 #include <zmqraii/context.hpp>
 #include <zmqraii/error.hpp>
+#include <zmqraii/mailbox.hpp>
 #include <zmqraii/message.hpp>
+#include <zmqraii/multipart.hpp>
 #include <zmqraii/poller.hpp>
 #include <zmqraii/socket.hpp>
+#include <zmqraii/worker.hpp>
 
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -33,6 +44,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -371,10 +383,10 @@ bool run_round(std::mt19937_64& rng, std::uint64_t seed, long round, round_stats
                                                                   stop_t0)
                             .count());
         for (auto& t : threads) t.join();
-        ok = stopped && ctx.live_sockets().empty() && ctx.stopped();
+        ok = stopped && ctx.live_sockets().empty() && ctx.terminated();
         CHECK(stopped);
         CHECK(ctx.live_sockets().empty());
-        CHECK(ctx.stopped());
+        CHECK(ctx.terminated());
     }
     {
         std::lock_guard<std::mutex> lock(out.m);
@@ -415,5 +427,278 @@ TEST_CASE("threads owning sockets survive stops at random moments", "[stress][st
     std::fflush(stdout);
     CHECK(stats.rounds == rounds);
     // The rounds did real work: messages flowed before the stops.
+    CHECK(stats.received > 0);
+}
+
+namespace {
+
+// ---- the idle-owner round ---------------------------------------------------
+
+// Messages a receiver recorded and a sender saw acknowledged.
+struct ledger {
+    std::mutex m;
+    std::vector<long> received;  // in arrival order
+    std::set<long> acked;
+};
+
+// Sends numbered messages on `data` and reads acknowledgements on `acks`.
+void acked_sender(zmqraii::socket data, zmqraii::socket acks, ledger& book, bool as_multipart) {
+    data.set(zmqraii::option::sndhwm, 4);
+    for (long i = 0;; ++i) {
+        if (as_multipart)
+            zmqraii::send_multipart(data, zmqraii::multipart{seq_text(i), "payload"});
+        else
+            data.send(seq_text(i));
+        while (auto a = acks.try_recv()) {
+            std::lock_guard<std::mutex> lock(book.m);
+            book.acked.insert(std::stol(a->to_string()));
+        }
+    }
+}
+
+// Records every message, then acknowledges it.
+void acked_receiver(zmqraii::socket data, zmqraii::socket acks, ledger& book, bool as_multipart,
+                    int mode) {
+    auto take = [&](const std::string& id) {
+        {
+            std::lock_guard<std::mutex> lock(book.m);
+            book.received.push_back(std::stol(id));
+        }
+        acks.send(id);
+    };
+    for (;;) {
+        if (as_multipart) {
+            zmqraii::multipart m = zmqraii::recv_multipart(data);
+            if (m.size() != 2 || m[1].to_string() != "payload")
+                throw std::runtime_error("multipart arrived broken: " + std::to_string(m.size()) +
+                                         " parts");
+            take(m[0].to_string());
+        } else if (mode == 0) {
+            take(data.recv().to_string());
+        } else {
+            if (auto m = data.recv_for(3ms)) take(m->to_string());
+        }
+    }
+}
+
+// Owns sockets, then waits in one of the idle ways until the stop has finished;
+// the sockets must then be closed (by the stop) and refuse use with stopped.
+void idle_owner(zmqraii::context& ctx, const std::string& ep, int how,
+                zmqraii_test::latch& stop_finished, outcome& out) {
+    zmqraii::socket a(ctx, socket_type::pull, "idle a");
+    zmqraii::socket b(ctx, socket_type::dealer, "idle b");
+    a.bind(ep);
+    b.connect(ep + "-nobody");
+    if (how == 2) {
+        try {
+            (void)a.recv();  // blocked; the stop wakes it; the socket is kept
+        } catch (const zmqraii::stopped&) {}
+    }
+    if (how == 1) {
+        while (!stop_finished.is_open()) std::this_thread::sleep_for(200us);
+    } else if (!stop_finished.wait_for(60s)) {
+        out.fail("idle owner: the stop never finished");
+        return;
+    }
+    if (a.is_open() || b.is_open()) out.fail("idle owner: a socket is still open after the stop");
+    try {
+        a.bind(ep + "-again");
+        out.fail("idle owner: bind after the stop succeeded");
+    } catch (const zmqraii::stopped&) {}
+    out.returned.fetch_add(1);
+}
+
+// Operates without pause (non-blocking calls, options) until stopped.
+void busy_owner(zmqraii::context& ctx, const std::string& ep) {
+    zmqraii::socket a(ctx, socket_type::pair, "busy a");
+    zmqraii::socket b(ctx, socket_type::pair, "busy b");
+    a.bind(ep);
+    b.connect(ep);
+    for (long i = 0;; ++i) {
+        (void)a.try_send(seq_text(i));
+        (void)b.try_recv();
+        (void)a.get(zmqraii::option::sndhwm);
+    }
+}
+
+bool run_idle_round(std::mt19937_64& rng, std::uint64_t seed, long round, round_stats& stats) {
+    INFO("seed " << seed << ", round " << round << " (repeat with ZMQRAII_STRESS_SEED=" << seed
+                 << ")");
+    auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+    if (std::getenv("ZMQRAII_STRESS_VERBOSE")) std::printf("idle round %ld\n", round);
+    zmqraii::context_options opts;
+    opts.linger = pick(4) == 0 ? 20ms : 0ms;
+    zmqraii::context ctx(opts);
+    outcome out;
+    zmqraii_test::latch stop_finished;
+    std::vector<std::thread> threads;
+    std::vector<std::unique_ptr<ledger>> books;
+    const std::string tag = "inproc://idle-" + std::to_string(round) + "-";
+    bool ok = true;
+    int expected_returns = 0;
+    {
+        watchdog dog(ctx, seed, round, 25s);
+        // Everything this thread makes that can throw stopped comes first:
+        // once a role runs, a stop may begin at any moment.
+        auto box = std::make_shared<zmqraii::mailbox<long>>(ctx, 8);
+        const int pipelines = 1 + pick(2);
+        for (int k = 0; k < pipelines; ++k) {
+            books.push_back(std::make_unique<ledger>());
+            ledger& book = *books.back();
+            const std::string d = tag + "data" + std::to_string(k);
+            const std::string a = tag + "ack" + std::to_string(k);
+            const bool mp = pick(2) == 0;
+            const int mode = pick(2);
+            spawn(threads, out, "acked receiver", [&ctx, &book, d, a, mp, mode] {
+                zmqraii::socket data(ctx, socket_type::pull, "acked data in");
+                data.bind(d);
+                zmqraii::socket acks(ctx, socket_type::push, "acks out");
+                acks.bind(a);
+                acked_receiver(std::move(data), std::move(acks), book, mp, mode);
+            });
+            spawn(threads, out, "acked sender", [&ctx, &book, d, a, mp] {
+                zmqraii::socket data(ctx, socket_type::push, "acked data out");
+                data.connect(d);
+                zmqraii::socket acks(ctx, socket_type::pull, "acks in");
+                acks.connect(a);
+                acked_sender(std::move(data), std::move(acks), book, mp);
+            });
+        }
+        const int idle = 1 + pick(3);
+        for (int k = 0; k < idle; ++k) {
+            const int how = pick(3);
+            ++expected_returns;
+            threads.emplace_back(
+                [&ctx, &stop_finished, &out, ep = tag + "idle" + std::to_string(k), how] {
+                    try {
+                        idle_owner(ctx, ep, how, stop_finished, out);
+                    } catch (const zmqraii::stopped&) {
+                        out.returned.fetch_add(1);  // the stop came before its sockets were made
+                    } catch (const std::exception& e) {
+                        out.fail(std::string("idle owner: ") + e.what());
+                    }
+                });
+        }
+        if (pick(2) == 0)
+            spawn(threads, out, "busy", [&ctx, ep = tag + "busy"] { busy_owner(ctx, ep); });
+
+        // A worker echoing its pipe, driven by a thread that owns the parent end.
+        const int who_stops = pick(4);  // 0 main, 1 an idle-ish owner, 2 worker body, 3 handler
+        spawn(threads, out, "worker parent", [&ctx, who_stops] {
+            zmqraii::worker w(ctx, "echo", [who_stops](zmqraii::worker_context& wc) {
+                auto& pipe = wc.pipe();
+                for (int i = 0;; ++i) {
+                    zmqraii::message m = pipe.recv();
+                    pipe.send(std::move(m));
+                    if (who_stops == 2 && i == 5) wc.context().request_stop();
+                }
+            });
+            for (int i = 0;; ++i) {
+                w.pipe().send(seq_text(i));
+                if (w.pipe().recv().to_string() != seq_text(i))
+                    throw std::runtime_error("worker echo out of order");
+            }
+        });
+
+        // A tied mailbox (made before any role starts: a stop may begin as soon
+        // as one runs): a producer thread, a consumer on a poller (whose
+        // handler may stop the context).
+        spawn(threads, out, "mailbox producer", [box] {
+            for (long i = 0;; ++i) box->push(long(i));
+        });
+        spawn(threads, out, "mailbox consumer", [&ctx, box, who_stops, ep = tag + "mbx"] {
+            zmqraii::socket extra(ctx, socket_type::pull, "consumer's socket");
+            extra.bind(ep);
+            zmqraii::poller p;
+            long next = 0;
+            box->add_to(p, [&](long&& v) {
+                if (v != next) throw std::runtime_error("mailbox out of order");
+                ++next;
+                if (who_stops == 3 && next == 50) ctx.request_stop();
+            });
+            p.add(extra, zmqraii::poll_events::in, [](zmqraii::poll_events) {});
+            for (;;) p.wait(-1ms);
+        });
+
+        const int wait_us = pick(4) == 0 ? 0 : pick(20000);
+        if (who_stops == 1) {
+            spawn(threads, out, "stopping owner", [&ctx, wait_us, ep = tag + "stopper"] {
+                struct stop_anyway {
+                    zmqraii::context& c;
+                    ~stop_anyway() { c.stop(); }
+                } guard{ctx};
+                zmqraii::socket mine(ctx, socket_type::dealer, "stopper's own");
+                mine.connect(ep);
+                std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
+            });
+            ++expected_returns;
+        } else if (who_stops == 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
+            ctx.request_stop();
+        }
+        // Workers and handlers stop by themselves; bound the wait for them.
+        const auto t0 = std::chrono::steady_clock::now();
+        while (!ctx.stopping() && std::chrono::steady_clock::now() - t0 < 2s)
+            std::this_thread::sleep_for(100us);
+        if (!ctx.stopping()) ctx.request_stop();  // the stopping role found nothing to stop on
+        const auto stop_t0 = std::chrono::steady_clock::now();
+        const bool stopped = ctx.stop_for(20s);  // idle owners are still waiting: it must not
+        const double took = zmqraii_test::seconds_since(stop_t0);
+        stop_finished.open();
+        for (auto& t : threads) t.join();
+        (void)box->clear();  // what the producer queued after the last pop
+        CHECK(stopped);
+        CHECK(took < 5.0);
+        CHECK(ctx.live_sockets().empty());
+        ok = stopped && took < 5.0 && ctx.live_sockets().empty();
+    }
+    {
+        std::lock_guard<std::mutex> lock(out.m);
+        for (const auto& f : out.failures) FAIL_CHECK(f);
+        ok = ok && out.failures.empty();
+    }
+    // Nothing acknowledged is missing; what arrived came in order, once.
+    for (const auto& b : books) {
+        std::lock_guard<std::mutex> lock(b->m);
+        for (std::size_t i = 0; i < b->received.size(); ++i)
+            if (b->received[i] != static_cast<long>(i)) {
+                FAIL_CHECK("message " << i << " arrived as " << b->received[i]);
+                ok = false;
+                break;
+            }
+        for (long id : b->acked)
+            if (id >= static_cast<long>(b->received.size())) {
+                FAIL_CHECK("message " << id << " was acknowledged but not recorded");
+                ok = false;
+            }
+        stats.received += static_cast<long>(b->received.size());
+    }
+    CHECK(out.returned.load() == expected_returns);
+    ok = ok && out.returned.load() == expected_returns;
+    stats.rounds += 1;
+    stats.stopped_threads += out.stopped.load();
+    return ok;
+}
+
+}  // namespace
+
+TEST_CASE("stops close idle owners' sockets; nothing acknowledged is lost", "[stress][stop]") {
+    const long rounds = env_long("ZMQRAII_STRESS_ROUNDS", 100);
+    const std::uint64_t seed = stress_seed();
+    std::printf("test_stress idle: %ld rounds, seed %llu\n", rounds,
+                static_cast<unsigned long long>(seed));
+    std::fflush(stdout);
+    std::mt19937_64 rng(seed);
+    round_stats stats;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long r = 0; r < rounds; ++r) {
+        if (!run_idle_round(rng, seed, r, stats)) break;
+    }
+    std::printf(
+        "test_stress idle: %ld rounds in %.1f s, %ld threads stopped, %ld messages "
+        "recorded\n",
+        stats.rounds, zmqraii_test::seconds_since(t0), stats.stopped_threads, stats.received);
+    std::fflush(stdout);
+    CHECK(stats.rounds == rounds);
     CHECK(stats.received > 0);
 }

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// What the test programs share: a latch, error capture, diagnostic capture, a
+// watchdog that turns a hang into a report, and the ThreadSanitizer fork option.
+#ifndef ZMQRAII_TESTS_SUPPORT_HPP_INCLUDED
+#define ZMQRAII_TESTS_SUPPORT_HPP_INCLUDED
+
+#include "catch.hpp"
+
+#include <zmqraii/context.hpp>
+#include <zmqraii/error.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+// ThreadSanitizer, detected as config.hpp does, for tests that must know.
+#if defined(__SANITIZE_THREAD__)
+#define ZMQRAII_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ZMQRAII_TEST_TSAN 1
+#endif
+#endif
+
+/// In a test program that forks: under ThreadSanitizer, let the child go on
+/// (TSan ends a child that forked from a multi-threaded parent by default).
+/// Use once, at namespace scope, in the program's one file.
+#if defined(ZMQRAII_TEST_TSAN)
+#define ZMQRAII_TEST_ALLOW_FORK_UNDER_TSAN() \
+    extern "C" const char* __tsan_default_options() { return "die_after_fork=0"; }
+#else
+#define ZMQRAII_TEST_ALLOW_FORK_UNDER_TSAN() static_assert(true, "")
+#endif
+
+namespace zmqraii_test {
+
+/// Lets a test wait until another thread has reached a point.
+class latch {
+public:
+    void open() {
+        std::lock_guard<std::mutex> lock(m_);
+        open_ = true;
+        cv_.notify_all();
+    }
+    bool wait_for(std::chrono::milliseconds t) {
+        std::unique_lock<std::mutex> lock(m_);
+        return cv_.wait_for(lock, t, [&] { return open_; });
+    }
+    bool is_open() {
+        std::lock_guard<std::mutex> lock(m_);
+        return open_;
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool open_ = false;
+};
+
+/// The code and what() of the zmqraii::error that `fn` throws; fails the test
+/// when it throws none.
+template <class Fn>
+std::pair<std::error_code, std::string> error_of(Fn fn) {
+    try {
+        fn();
+    } catch (const zmqraii::error& e) {
+        return {e.code(), e.what()};
+    }
+    FAIL("expected a zmqraii::error");
+    return {};
+}
+
+/// Installs a diagnostic handler that keeps every diagnostic; restores the
+/// previous handler when it goes. One at a time per program.
+class captured_diagnostics {
+public:
+    captured_diagnostics() : previous_(zmqraii::set_diagnostic_handler(&handler)) {
+        std::lock_guard<std::mutex> lock(store().m);
+        store().list.clear();
+    }
+    captured_diagnostics(const captured_diagnostics&) = delete;
+    captured_diagnostics& operator=(const captured_diagnostics&) = delete;
+    ~captured_diagnostics() { zmqraii::set_diagnostic_handler(previous_); }
+
+    /// A copy of what was reported so far.
+    std::vector<zmqraii::diagnostic> list() const {
+        std::lock_guard<std::mutex> lock(store().m);
+        return store().list;
+    }
+
+private:
+    struct storage {
+        std::mutex m;
+        std::vector<zmqraii::diagnostic> list;
+    };
+    static storage& store() {
+        static storage s;
+        return s;
+    }
+    static void handler(const zmqraii::diagnostic& d) noexcept {
+        std::lock_guard<std::mutex> lock(store().m);
+        store().list.push_back(d);
+    }
+    zmqraii::diagnostic_handler previous_;
+};
+
+/// Aborts with a report when it is not destroyed within `limit`: the report
+/// names what the context's stop waits for, which a bare ctest TIMEOUT would not.
+class watchdog {
+public:
+    watchdog(zmqraii::context& ctx, std::string what, std::chrono::seconds limit)
+        : thread_([this, &ctx, what = std::move(what), limit] {
+              std::unique_lock<std::mutex> lock(m_);
+              if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+              std::fprintf(stderr, "watchdog: %s did not finish in %lld s\nstop_report: %s\n",
+                           what.c_str(), static_cast<long long>(limit.count()),
+                           ctx.stop_report().c_str());
+              for (const auto& s : ctx.live_sockets())
+                  std::fprintf(stderr, "  %s\n", s.to_string().c_str());
+              std::fflush(stderr);
+              std::abort();
+          }) {}
+    watchdog(const watchdog&) = delete;
+    watchdog& operator=(const watchdog&) = delete;
+    ~watchdog() {
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
+
+/// Seconds since `t0`, for messages.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace zmqraii_test
+
+#endif  // ZMQRAII_TESTS_SUPPORT_HPP_INCLUDED
