@@ -45,10 +45,9 @@ struct cppzmq_impl {
         (void)s.send(zmq::const_buffer(data, size), zmq::send_flags::none);
     }
 
-    static void recv(socket& s, message& m) { (void)s.recv(m, zmq::recv_flags::none); }
+    static std::size_t recv(socket& s, message& m) { return *s.recv(m, zmq::recv_flags::none); }
 
     static const void* data(message& m) { return m.data(); }
-    static std::size_t size(message& m) { return m.size(); }
 
     static void close(socket& s) { s.close(); }
 };

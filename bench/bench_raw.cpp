@@ -91,13 +91,14 @@ struct raw_impl {
             if (zmq_errno() != EINTR) zmq_failed("zmq_send");
     }
 
-    static void recv(socket s, message& m) {
-        while (zmq_msg_recv(m.get(), s, 0) < 0)
+    static std::size_t recv(socket s, message& m) {
+        int n = 0;
+        while ((n = zmq_msg_recv(m.get(), s, 0)) < 0)
             if (zmq_errno() != EINTR) zmq_failed("zmq_msg_recv");
+        return static_cast<std::size_t>(n);
     }
 
     static const void* data(message& m) { return zmq_msg_data(m.get()); }
-    static std::size_t size(message& m) { return zmq_msg_size(m.get()); }
 
     static void close(socket& s) {
         zmq_close(s);

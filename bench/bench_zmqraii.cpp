@@ -46,10 +46,9 @@ struct zmqraii_impl {
     static void connect(socket& s, const std::string& endpoint) { s.connect(endpoint); }
 
     static void send(socket& s, const void* data, std::size_t size) { s.send(data, size); }
-    static void recv(socket& s, message& m) { s.recv(m); }
+    static std::size_t recv(socket& s, message& m) { return s.recv(m); }
 
     static const void* data(message& m) { return m.data(); }
-    static std::size_t size(message& m) { return m.size(); }
 
     static void close(socket& s) { s.close(); }
 };

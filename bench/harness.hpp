@@ -21,9 +21,8 @@
 //   static std::string last_endpoint(socket&);
 //   static void connect(socket&, const std::string& endpoint);
 //   static void send(socket&, const void* data, std::size_t size);  // copies
-//   static void recv(socket&, message&);                            // reuses m
+//   static std::size_t recv(socket&, message&);  // reuses m; returns the part's size
 //   static const void* data(message&);
-//   static std::size_t size(message&);
 //   static void close(socket&);
 //
 // Errors inside an impl throw (wrapper exceptions or bench::failure); a failed
@@ -238,17 +237,16 @@ ZMQRAII_BENCH_NOINLINE double thr_receiver(typename Impl::context& ctx, const op
         const std::size_t size = o.size;
         std::uint64_t i = 0;
         for (; i < o.warmup; ++i) {
-            Impl::recv(s, m);
-            if (!check(Impl::data(m), Impl::size(m), size, i))
-                verify_failed(Impl::name, "warm-up", i, Impl::size(m), size);
+            const std::size_t n = Impl::recv(s, m);
+            if (!check(Impl::data(m), n, size, i)) verify_failed(Impl::name, "warm-up", i, n, size);
         }
         const auto start = std::chrono::steady_clock::now();
         const std::uint64_t total = o.warmup + o.count;
         // The measured receive loop.
         for (; i < total; ++i) {
-            Impl::recv(s, m);
-            if (!check(Impl::data(m), Impl::size(m), size, i))
-                verify_failed(Impl::name, "receive loop", i, Impl::size(m), size);
+            const std::size_t n = Impl::recv(s, m);
+            if (!check(Impl::data(m), n, size, i))
+                verify_failed(Impl::name, "receive loop", i, n, size);
         }
         const auto stop = std::chrono::steady_clock::now();
         if (i != total) verify_failed(Impl::name, "message count", i, 0, size);
@@ -276,10 +274,9 @@ ZMQRAII_BENCH_NOINLINE void lat_replier(typename Impl::context& ctx, const optio
         const std::size_t size = o.size;
         const std::uint64_t total = o.warmup + o.count;
         for (std::uint64_t i = 0; i < total; ++i) {
-            Impl::recv(s, m);
-            if (!check(Impl::data(m), Impl::size(m), size, i))
-                verify_failed(Impl::name, "replier", i, Impl::size(m), size);
-            Impl::send(s, Impl::data(m), Impl::size(m));
+            const std::size_t n = Impl::recv(s, m);
+            if (!check(Impl::data(m), n, size, i)) verify_failed(Impl::name, "replier", i, n, size);
+            Impl::send(s, Impl::data(m), n);
         }
         done.get();
         Impl::close(s);
@@ -307,9 +304,9 @@ ZMQRAII_BENCH_NOINLINE double lat_requester(typename Impl::context& ctx, const o
         auto round_trip = [&](std::uint64_t i) {
             stamp(p, size, i);
             Impl::send(s, p, size);
-            Impl::recv(s, m);
-            if (!check(Impl::data(m), Impl::size(m), size, i))
-                verify_failed(Impl::name, "requester", i, Impl::size(m), size);
+            const std::size_t n = Impl::recv(s, m);
+            if (!check(Impl::data(m), n, size, i))
+                verify_failed(Impl::name, "requester", i, n, size);
         };
         std::uint64_t i = 0;
         for (; i < o.warmup; ++i) round_trip(i);
