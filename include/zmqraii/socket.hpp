@@ -1031,6 +1031,16 @@ struct socket_access {
         unmark_call();
         if (s.entry_) s.entry_->ctx->poke();
     }
+    /// An event loop begins waiting on the socket's ZMQ_FD (call inside a scope
+    /// of enter()); a stop then leaves the socket open until end_fd_wait().
+    static void begin_fd_wait(const socket& s) noexcept {
+        s.entry_->fd_waits.fetch_add(1, std::memory_order_relaxed);
+    }
+    /// The wait on ZMQ_FD ended (completed, cancelled or failed); any thread
+    /// that the owner's event loop runs on, after the wait's completion.
+    static void end_fd_wait(const socket& s) noexcept {
+        if (s.entry_) s.entry_->fd_waits.fetch_sub(1, std::memory_order_release);
+    }
     /// The wide mark for one libzmq call on `socks` (null entries are skipped):
     /// their context, or any_context() when they belong to several.
     static const void* wide_context(std::initializer_list<const socket*> socks) noexcept {

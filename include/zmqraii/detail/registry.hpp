@@ -116,6 +116,10 @@ struct socket_entry : gate_word {
     bool thread_safe = false;
     std::atomic<bool> closed{false};     // written under the ctx mutex; read anywhere
     std::atomic<bool> raw_taken{false};  // handle() was called: only its owner closes it
+    /// Event-loop waits on the socket's ZMQ_FD (Asio): written by the owner inside
+    /// a marked call, read by the stopper. The stop signals that descriptor, so
+    /// such a wait ends at once; closing the socket first would lose the wake-up.
+    std::atomic<int> fd_waits{0};
     std::uint64_t id = 0;
     long pid = 0;
 
@@ -438,6 +442,9 @@ private:
         if (e.raw_taken.load(std::memory_order_acquire))
             return "its raw handle() was taken, so only its owner thread closes it (use "
                    "raw_call() scopes instead)";
+        if (e.fd_waits.load(std::memory_order_acquire) > 0)
+            return "an event loop waits on its ZMQ_FD (the stop signals it: the wait ends as soon "
+                   "as the loop runs)";
         return "";
     }
 
