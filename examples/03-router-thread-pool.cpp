@@ -71,7 +71,7 @@ int main() {
                 zmqraii::send_multipart(frontend,
                                         zmqraii::make_reply(std::move(done.envelope), {done.body}));
             });
-            for (;;) poller.wait(std::chrono::milliseconds(-1));
+            for (;;) poller.wait();
         } catch (const zmqraii::stopped&) {
             // ctx.stop(): the ROUTER closes here, on its owner thread.
         } catch (const std::exception& e) {

@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
             stop_requested = true;
         });
         if (wait_for_user) std::printf("working; press Ctrl-C to stop\n");
-        while (!stop_requested) poller.wait(std::chrono::milliseconds(-1));
+        while (!stop_requested) poller.wait();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "main: %s\n", e.what());
     }

@@ -7,8 +7,13 @@
 // never runs Catch2 assertions. The parent bounds every wait.
 #include <zmqraii/context.hpp>
 #include <zmqraii/error.hpp>
+#include <zmqraii/mailbox.hpp>
 #include <zmqraii/message.hpp>
+#include <zmqraii/monitor.hpp>
+#include <zmqraii/poller.hpp>
+#include <zmqraii/proxy.hpp>
 #include <zmqraii/socket.hpp>
+#include <zmqraii/worker.hpp>
 
 #include "catch.hpp"
 
@@ -357,5 +362,81 @@ TEST_CASE("a child refuses a socket whose owner was another parent thread with t
     });
     require_clean_exit(r);
     s.reset();
+    CHECK(ctx.stop_for(10s));
+}
+
+TEST_CASE("threads' objects inherited by a child refuse use and are left alone when destroyed",
+          "[fork]") {
+    // The worker's, the monitor's and the proxy's threads exist only in the
+    // parent: the child must neither join them nor destroy them joinable, and the
+    // pollers and mailboxes must refuse use (a mailbox's eventfd is shared with
+    // the parent: a push in the child would wake the parent's poller for nothing).
+    zmqraii::context ctx;
+    std::optional<zmqraii::worker> w(std::in_place, ctx, "echo", [](zmqraii::worker_context& wc) {
+        for (;;) wc.pipe().send(wc.pipe().recv());
+    });
+    std::optional<zmqraii::socket> watched(std::in_place, ctx, zmqraii::socket_type::dealer,
+                                           "watched");
+    std::optional<zmqraii::monitor_thread> mon(std::in_place, ctx, *watched,
+                                               [](const zmqraii::monitor_event&) {});
+    std::optional<zmqraii::socket_monitor> smon(std::in_place, ctx, *watched);
+    std::optional<zmqraii::steerable_proxy> px(
+        std::in_place, ctx,
+        zmqraii::proxy_endpoint::bound(zmqraii::socket_type::pull, "inproc://fork-px-in"),
+        zmqraii::proxy_endpoint::bound(zmqraii::socket_type::push, "inproc://fork-px-out"));
+    std::optional<zmqraii::socket> polled(std::in_place, ctx, zmqraii::socket_type::pull, "polled");
+    std::optional<zmqraii::poller> p(std::in_place);
+    p->add(*polled, zmqraii::poll_events::in, [](zmqraii::poll_events) {});
+    std::optional<zmqraii::mailbox<int>> tied(std::in_place, ctx, 4);
+    std::optional<zmqraii::mailbox<int>> untied(std::in_place, 4);
+
+    const child_result r = run_child([&](child_report& report, long parent) {
+        report.expect_fork_error("worker stop", parent, [&] { w->stop(); });
+        report.expect_fork_error("worker join", parent, [&] { w->join(); });
+        report.expect_fork_error("monitor_thread stop", parent, [&] { mon->stop(); });
+        report.expect_fork_error("steerable_proxy pause", parent, [&] { px->pause(); });
+        report.expect_fork_error("steerable_proxy terminate", parent, [&] { px->terminate(); });
+        report.expect_fork_error("poller wait", parent, [&] { (void)p->wait(0ms); });
+        report.expect_fork_error("poller contains", parent, [&] { (void)p->contains(*polled); });
+        report.expect_fork_error("poller size", parent, [&] { (void)p->size(); });
+        report.expect_fork_error("tied try_push", parent, [&] { (void)tied->try_push(1); });
+        report.expect_fork_error("untied try_push", parent, [&] { (void)untied->try_push(1); });
+        report.expect_fork_error("untied try_pop", parent, [&] { (void)untied->try_pop(); });
+        const auto start = std::chrono::steady_clock::now();
+        w.reset();
+        mon.reset();
+        smon.reset();
+        px.reset();
+        p.reset();
+        tied.reset();
+        untied.reset();
+        polled.reset();
+        watched.reset();
+        const auto took = std::chrono::steady_clock::now() - start;
+        report.check(took < 2s, "inherited thread objects destroyed at once, none aborted");
+    });
+    require_clean_exit(r);
+    CHECK_THAT(r.report, contains("ok: worker stop:"));
+    CHECK_THAT(r.report, contains("ok: poller size:"));
+
+    // The parent's mailbox was not woken by the child: its descriptor is quiet.
+    pollfd pf{untied->fd(), POLLIN, 0};
+    CHECK(::poll(&pf, 1, 0) == 0);
+    CHECK(untied->size() == 0);
+    // The parent's objects still work.
+    REQUIRE(untied->try_push(7));
+    CHECK(*untied->try_pop() == 7);
+    w->pipe().send("ping");
+    CHECK(w->pipe().recv().to_string() == "ping");
+    px->pause();
+    px->resume();
+    CHECK(p->size() == 1);
+    w.reset();
+    mon.reset();
+    smon.reset();
+    px.reset();
+    p.reset();
+    polled.reset();
+    watched.reset();
     CHECK(ctx.stop_for(10s));
 }

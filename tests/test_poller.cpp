@@ -162,6 +162,43 @@ TEST_CASE("poller wait returns 0 when the timeout expires", "[poller]") {
     const auto [code, what] = error_of([&] { empty.wait(-1ms); });
     CHECK(code == std::errc::invalid_argument);
     CHECK_THAT(what, contains("would never return"));
+    CHECK_THROWS_WITH(empty.wait(), contains("poller wait: nothing is registered"));
+    CHECK(empty.wait_for(std::chrono::hours::min()) == 0);  // looks, returns at once
+}
+
+TEST_CASE("poller wait() waits until ready; wait_for takes any duration", "[poller]") {
+    zmqraii::context ctx;
+    pair_link link(ctx, "wait-forever");
+    pair_link other(ctx, "wait-subset");
+    zmqraii::poller p;
+    int calls = 0;
+    int other_calls = 0;
+    p.add(link.b, poll_events::in, [&](poll_events) {
+        ++calls;
+        (void)link.b.recv();
+    });
+    p.add(other.b, poll_events::in, [&](poll_events) {
+        ++other_calls;
+        (void)other.b.recv();
+    });
+    link.a.send("x");
+    CHECK(p.wait() == 1);  // the number of ready entries
+    CHECK(calls == 1);
+    CHECK(p.wait_for(std::chrono::microseconds(500)) == 0);
+    CHECK(p.wait_for(-5s) == 0);  // negative: only looks, as every *_for
+    link.a.send("y");
+    CHECK(p.wait_for(std::chrono::duration<double>(1.5)) == 1);
+    CHECK(calls == 2);
+
+    // Polling a subset (a load balancer's idiom): modify(s, none) keeps the
+    // entry but leaves it out until its events are set again.
+    p.modify(other.b, poll_events::none);
+    other.a.send("queued");
+    CHECK(p.wait_for(20ms) == 0);
+    CHECK(other_calls == 0);
+    p.modify(other.b, poll_events::in);
+    CHECK(p.wait_for(1s) == 1);
+    CHECK(other_calls == 1);
 }
 
 TEST_CASE("handlers may add and remove entries, their own included", "[poller]") {
@@ -258,6 +295,23 @@ TEST_CASE("poller refuses other threads and other threads' sockets", "[poller][t
     }).join();
     CHECK_THAT(from_other, contains("wrong thread: poller wait on poller (created at"));
     CHECK_THAT(from_other, contains("test_poller.cpp"));
+    // contains() and size() too: the entries change under the owner without a lock.
+    std::string contains_what, size_what;
+    zmqraii::socket mine(ctx, zmqraii::socket_type::pair, "mine");
+    std::thread([&] {
+        try {
+            (void)p.contains(mine);
+        } catch (const zmqraii::wrong_thread& e) {
+            contains_what = e.what();
+        }
+        try {
+            (void)p.size();
+        } catch (const zmqraii::wrong_thread& e) {
+            size_what = e.what();
+        }
+    }).join();
+    CHECK_THAT(contains_what, contains("wrong thread: poller contains"));
+    CHECK_THAT(size_what, contains("wrong thread: poller size"));
 
     // A socket owned by a live other thread cannot be added here.
     std::promise<zmqraii::socket*> made;

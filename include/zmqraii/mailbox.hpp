@@ -464,6 +464,7 @@ private:
             signalled = want;
         }
 
+        detail::process_origin origin;
         mutable std::mutex mutex;
         std::condition_variable not_full;
         std::condition_variable not_empty;
@@ -479,11 +480,19 @@ private:
     state& get(const char* op) const {
         if (!state_)
             throw error(EFAULT, std::string("mailbox ") + op + ": mailbox is empty (moved from)");
+        // Its descriptor is shared with the parent, its mutex may be held by a
+        // thread that does not exist here: a forked child must make its own.
+        if (ZMQRAII_UNLIKELY(state_->origin.forked()))
+            state_->origin.throw_forked(std::string("mailbox ") + op);
         return *state_;
     }
 
     void report_leftovers() noexcept {
         if (!state_) return;
+        if (state_->origin.forked()) {  // not ours to lock, report or close: leave it
+            (void)state_.release();
+            return;
+        }
         std::size_t n = 0;
         {
             std::lock_guard<std::mutex> lock(state_->mutex);

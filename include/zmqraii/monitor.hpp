@@ -193,7 +193,8 @@ public:
 
     /// Takes over `other`'s monitoring; `other` becomes empty.
     socket_monitor(socket_monitor&& other) noexcept
-        : monitored_(std::exchange(other.monitored_, nullptr)),
+        : origin_(other.origin_),
+          monitored_(std::exchange(other.monitored_, nullptr)),
           events_(other.events_),
           ended_(std::exchange(other.ended_, false)),
           reader_(std::move(other.reader_)) {}
@@ -202,6 +203,7 @@ public:
     socket_monitor& operator=(socket_monitor&& other) noexcept {
         if (this != &other) {
             stop_noexcept();
+            origin_ = other.origin_;
             monitored_ = std::exchange(other.monitored_, nullptr);
             events_ = other.events_;
             ended_ = std::exchange(other.ended_, false);
@@ -319,6 +321,7 @@ private:
     }
 
     void stop_noexcept() noexcept {
+        if (origin_.forked()) return;  // the reader's destructor leaves it to the child's exit
         try {
             stop();
         } catch (const std::exception& e) {
@@ -330,6 +333,7 @@ private:
         }
     }
 
+    detail::process_origin origin_;
     zmqraii::socket* monitored_ = nullptr;
     event_set events_;
     bool ended_ = false;
@@ -410,7 +414,8 @@ public:
     monitor_thread(monitor_thread&& other) noexcept
         : monitored_(std::exchange(other.monitored_, nullptr)),
           state_(std::move(other.state_)),
-          thread_(std::move(other.thread_)) {}
+          thread_(std::move(other.thread_)),
+          origin_(other.origin_) {}
 
     /// Stops this monitor (as the destructor does), then takes over `other`'s.
     monitor_thread& operator=(monitor_thread&& other) noexcept {
@@ -419,6 +424,7 @@ public:
             monitored_ = std::exchange(other.monitored_, nullptr);
             state_ = std::move(other.state_);
             thread_ = std::move(other.thread_);
+            origin_ = other.origin_;
         }
         return *this;
     }
@@ -437,6 +443,7 @@ public:
      */
     void stop() {
         if (!thread_.joinable()) return;
+        origin_.check("monitor_thread stop");
         if (!state_->finished.load(std::memory_order_acquire)) detail::stop_monitor(*monitored_);
         thread_.join();
         if (state_->error) std::rethrow_exception(std::exchange(state_->error, nullptr));
@@ -486,8 +493,13 @@ private:
 
     void stop_noexcept() noexcept {
         if (!thread_.joinable()) return;
+        if (origin_.forked()) {  // the thread is the parent's: not here to join
+            detail::process_origin::abandon(thread_);
+            return;
+        }
         try {
-            stop();
+            if (!state_->finished.load(std::memory_order_acquire))
+                detail::stop_monitor(*monitored_);
         } catch (const wrong_thread& e) {
             report_diagnostic(severity::fatal,
                               std::string("monitor_thread destroyed on the wrong thread: it can "
@@ -496,6 +508,19 @@ private:
                                   e.what() + ")");
             // A handler that returns: the thread ends when the context stops.
             thread_.detach();
+            return;
+        } catch (const std::exception& e) {
+            report_diagnostic(severity::report,
+                              std::string("monitor_thread: could not unregister the monitor (the "
+                                          "thread ends when the context stops): ") +
+                                  e.what());
+            thread_.detach();
+            return;
+        }
+        thread_.join();
+        if (!state_->error) return;
+        try {
+            std::rethrow_exception(std::exchange(state_->error, nullptr));
         } catch (const std::exception& e) {
             report_diagnostic(severity::report,
                               std::string("monitor_thread: the event handler threw: ") + e.what());
@@ -507,6 +532,7 @@ private:
     zmqraii::socket* monitored_ = nullptr;
     std::shared_ptr<shared_state> state_;
     std::thread thread_;
+    detail::process_origin origin_;
 };
 
 static_assert(!std::is_copy_constructible_v<socket_monitor> &&

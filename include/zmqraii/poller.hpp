@@ -72,7 +72,7 @@ constexpr bool any(poll_events e) noexcept { return e != poll_events::none; }
  * zmqraii::poller p;
  * p.add(jobs, zmqraii::poll_events::in, [&](zmqraii::poll_events) { work(jobs.recv()); });
  * p.add(control, zmqraii::poll_events::in, [&](zmqraii::poll_events) { running = false; });
- * while (running) p.wait(std::chrono::milliseconds(-1));
+ * while (running) p.wait();
  * @endcode
  *
  * Sockets are held by reference: a socket must stay alive (neither destroyed nor
@@ -94,10 +94,13 @@ constexpr bool any(poll_events e) noexcept { return e != poll_events::none; }
  * with only raw descriptors is not woken by a stop.
  *
  * @par Thread Safety
- * Owned by the thread that constructed it: every member function but size(),
- * owner() and contains() throws zmqraii::wrong_thread on another thread (compiled
- * out by ZMQRAII_THREAD_CHECKS=0). Sockets registered must be owned by the same
- * thread (add() checks). Moving the poller object does not change its owner.
+ * Owned by the thread that constructed it: every member function but owner()
+ * throws zmqraii::wrong_thread on another thread (compiled out by
+ * ZMQRAII_THREAD_CHECKS=0), contains() and size() included: the entries change
+ * under the owner's add() and remove() without a lock. Sockets registered must
+ * be owned by the same thread (add() checks). Moving the poller object does not
+ * change its owner. In a forked child every member function throws the fork
+ * error (zmqraii::error naming both process ids).
  */
 class poller {
 public:
@@ -118,6 +121,7 @@ public:
           owner_(std::move(other.owner_)),
           owner_raw_(std::exchange(other.owner_raw_, nullptr)),
           site_(other.site_),
+          origin_(other.origin_),
           active_(std::exchange(other.active_, 0)) {}
     /// Drops this poller's entries and takes over `other`'s; `other` is left empty.
     poller& operator=(poller&& other) noexcept {
@@ -127,6 +131,7 @@ public:
             owner_ = std::move(other.owner_);
             owner_raw_ = std::exchange(other.owner_raw_, nullptr);
             site_ = other.site_;
+            origin_ = other.origin_;
             active_ = std::exchange(other.active_, 0);
         }
         return *this;
@@ -199,37 +204,70 @@ public:
             throw error(EINVAL, "poller remove fd " + std::to_string(fd) + ": not registered");
     }
 
-    /// True when `s` is registered (by address).
-    bool contains(const socket& s) const noexcept { return find(&s, -1) != nullptr; }
-    /// True when `fd` is registered.
-    bool contains(int fd) const noexcept { return find(nullptr, fd) != nullptr; }
+    /// True when `s` is registered (by address). Owner thread only.
+    bool contains(const socket& s) const {
+        check("contains");
+        return find(&s, -1) != nullptr;
+    }
+    /// True when `fd` is registered. Owner thread only.
+    bool contains(int fd) const {
+        check("contains");
+        return find(nullptr, fd) != nullptr;
+    }
 
-    /// Number of registered entries.
-    std::size_t size() const noexcept { return active_; }
+    /// Number of registered entries. Owner thread only.
+    std::size_t size() const {
+        check("size");
+        return active_;
+    }
 
     /// The owner thread's id (a default id for a moved-from poller).
     std::thread::id owner() const noexcept { return owner_ ? owner_->id : std::thread::id(); }
 
-    /// Waits up to `timeout` and calls the handler of every ready entry.
+    /// Waits until an entry is ready (or the stop), and calls the handler of every
+    /// ready entry.
     /**
-     * @param timeout -1 ms (any negative value) waits forever; 0 only looks.
-     * @return how many entries were ready (0 on timeout).
+     * @return how many entries were ready (at least one).
      * @throws stopped when the context of a registered socket stops (also while it
      *   waits); error naming a registered socket that was closed meanwhile; error
-     *   EINVAL when called from a handler, or with nothing registered and no timeout;
-     *   whatever a handler throws. EINTR is retried.
+     *   EINVAL when called from a handler, or with nothing registered (it would
+     *   never return); whatever a handler throws. EINTR is retried.
      */
+    std::size_t wait() { return wait_until("wait", "poller wait", detail::steady_time::max()); }
+
+    /// Waits at most `timeout` (any duration; zero or negative only looks) and
+    /// calls the handler of every ready entry.
+    /**
+     * @return how many entries were ready (0 on timeout).
+     * @throws as wait(), but nothing registered only sleeps for `timeout`.
+     */
+    template <class Rep, class Period>
+    std::size_t wait_for(std::chrono::duration<Rep, Period> timeout) {
+        return wait_until("wait_for", "poller wait_for", detail::deadline_after(timeout));
+    }
+
+    /// The same as wait_for(), except that a negative timeout waits forever
+    /// (as zmq_poll's -1): `p.wait(-1ms)` is `p.wait()`.
     std::size_t wait(std::chrono::milliseconds timeout) {
-        check("wait");
-        if (dispatching_) throw error(EINVAL, "poller wait called from inside one of its handlers");
-        const auto start = std::chrono::steady_clock::now();
+        return wait_until("wait", "poller wait",
+                          timeout.count() < 0 ? detail::steady_time::max()
+                                              : detail::deadline_after(timeout));
+    }
+
+private:
+    // `op` for the poller's own checks ("wait"), `full_op` for its sockets'.
+    std::size_t wait_until(const char* op, const char* full_op, detail::steady_time deadline) {
+        check(op);
+        if (dispatching_)
+            throw error(EINVAL, std::string("poller ") + op +
+                                    " called from inside one of its handlers");
         const std::size_t n = entries_.size();  // all active: compacted after each dispatch
         if (n == 0) {
-            if (timeout.count() < 0)
-                throw error(EINVAL,
-                            "poller wait: nothing is registered and the timeout is infinite; it "
-                            "would never return");
-            std::this_thread::sleep_for(timeout);
+            if (deadline == detail::steady_time::max())
+                throw error(EINVAL, std::string("poller ") + op +
+                                        ": nothing is registered and there is no timeout; it "
+                                        "would never return");
+            std::this_thread::sleep_until(deadline);
             return 0;
         }
         items_.resize(n);
@@ -249,13 +287,13 @@ public:
             for (;;) {
                 for (std::size_t i = 0; i < n; ++i) {
                     const entry& e = *entries_[i];
-                    if (e.sock != nullptr) detail::socket_access::check(*e.sock, "poller wait");
+                    if (e.sock != nullptr) detail::socket_access::check(*e.sock, full_op);
                     items_[i].socket = e.sock ? detail::socket_access::raw(*e.sock) : nullptr;
                     items_[i].fd = e.sock ? 0 : e.fd;
                     items_[i].events = e.events;
                     items_[i].revents = 0;
                 }
-                rc = zmq_poll(items_.data(), static_cast<int>(n), poll_timeout(timeout, start));
+                rc = zmq_poll(items_.data(), static_cast<int>(n), detail::ms_until(deadline));
                 if (rc >= 0) break;
                 err = zmq_errno();
                 if (err != EINTR) break;  // EINTR: the loop re-checks every socket: a stop wins
@@ -263,14 +301,13 @@ public:
         }
         if (rc < 0) {
             if (err == ETERM) throw_stopped();
-            throw error(err, "poller wait on " + std::to_string(n) + " entries");
+            throw error(err, std::string("poller ") + op + " on " + std::to_string(n) + " entries");
         }
         if (rc == 0) return 0;
         dispatch(n);
         return static_cast<std::size_t>(rc);
     }
 
-private:
     struct entry {
         socket* sock;  // null for a raw descriptor
         int fd;
@@ -284,10 +321,16 @@ private:
             throw error(EFAULT, std::string("poller ") + op + " on an empty (moved-from) poller");
 #if ZMQRAII_THREAD_CHECKS
         if (ZMQRAII_UNLIKELY(detail::current_thread != owner_raw_)) check_owner_slow(op);
+#else
+        if (ZMQRAII_UNLIKELY(origin_.forked())) check_owner_slow(op);
 #endif
     }
 
     ZMQRAII_COLD void check_owner_slow(const char* op) const {
+        // A forked child has no thread of the parent: the fork error, not wrong_thread.
+        if (origin_.forked())
+            origin_.throw_forked(std::string("poller ") + op + " (created at " + site_.to_string() +
+                                 ")");
         if (detail::this_thread_raw() == owner_raw_) return;
         throw wrong_thread(std::string("wrong thread: poller ") + op + " on poller (created at " +
                            site_.to_string() + "), owned by " + owner_->label() + ", called from " +
@@ -347,17 +390,6 @@ private:
         }
     }
 
-    // zmq_poll's timeout (ms, -1 forever) for what is left of `timeout`.
-    static long poll_timeout(std::chrono::milliseconds timeout,
-                             std::chrono::steady_clock::time_point start) {
-        if (timeout.count() < 0) return -1;
-        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - start);
-        const auto left = timeout - elapsed;
-        if (left.count() <= 0) return 0;
-        return static_cast<long>(std::min<std::chrono::milliseconds::rep>(left.count(), LONG_MAX));
-    }
-
     // zmq_poll said ETERM: name the socket whose context stops (its checks throw).
     [[noreturn]] ZMQRAII_COLD void throw_stopped() {
         for (const auto& e : entries_)
@@ -373,6 +405,7 @@ private:
     std::shared_ptr<detail::thread_record> owner_;
     const detail::thread_record* owner_raw_ = nullptr;
     detail::source_site site_;
+    detail::process_origin origin_;
     std::size_t active_ = 0;
     bool dispatching_ = false;
 };

@@ -224,11 +224,13 @@ public:
             control_ = std::move(other.control_);
             state_ = std::move(other.state_);
             thread_ = std::move(other.thread_);
+            origin_ = other.origin_;
         }
         return *this;
     }
 
     /// Terminates the proxy and joins its thread; errors are reported, not thrown.
+    /// In a forked child it does nothing (the proxy thread is the parent's).
     ~steerable_proxy() { terminate_noexcept(); }
 
     /// Stops forwarding; returns once the proxy thread has applied it.
@@ -252,6 +254,7 @@ public:
      */
     void terminate() {
         if (!thread_.joinable()) return;
+        origin_.check("steerable_proxy terminate");
         if (!state_->finished.load(std::memory_order_acquire)) {
             try {
                 send_command("TERMINATE", "terminate");
@@ -446,6 +449,10 @@ private:
 
     void terminate_noexcept() noexcept {
         if (!thread_.joinable()) return;
+        if (origin_.forked()) {
+            detail::process_origin::abandon(thread_);
+            return;
+        }
         try {
             terminate();
         } catch (const wrong_thread&) {
@@ -462,6 +469,7 @@ private:
     zmqraii::socket control_;
     std::shared_ptr<shared> state_;
     std::thread thread_;
+    detail::process_origin origin_;
 };
 
 static_assert(!std::is_copy_constructible_v<steerable_proxy> &&

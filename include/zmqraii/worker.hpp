@@ -231,7 +231,8 @@ public:
     /// Starts `body` on a new thread, named `name` in reports and errors.
     template <class Body, std::enable_if_t<is_worker_body_v<std::decay_t<Body>>, int> = 0>
     worker(zmqraii::context& ctx, const std::string& name, Body&& body,
-           detail::source_site site = {}) {
+           detail::source_site site = {})
+        : owner_(detail::this_thread_record()), site_(site) {
         auto st = std::make_shared<detail::worker_state>();
         st->name = name.empty() ? std::string("worker") : "worker '" + name + "'";
         st->endpoint = detail::worker_state::next_endpoint();
@@ -264,6 +265,9 @@ public:
             state_ = std::move(other.state_);
             pipe_ = std::move(other.pipe_);
             thread_ = std::move(other.thread_);
+            origin_ = other.origin_;
+            owner_ = std::move(other.owner_);
+            site_ = other.site_;
         }
         return *this;
     }
@@ -279,6 +283,7 @@ public:
      */
     void stop() {
         if (!thread_.joinable()) return;
+        check_owner("stop");
         drain(true);
         finish();
     }
@@ -291,6 +296,7 @@ public:
      */
     void join() {
         if (!thread_.joinable()) return;
+        check_owner("join");
         drain(false);
         finish();
     }
@@ -375,6 +381,18 @@ private:
         }
     }
 
+    // The fork error in a child; wrong_thread off the constructing thread (before
+    // anything else: a stop may have closed the pipe, and a foreign thread must
+    // still not stop or join the worker).
+    void check_owner(const char* op) const {
+        origin_.check(op == std::string_view("stop") ? "worker stop" : "worker join");
+        if (detail::this_thread_raw() == owner_.get()) return;
+        throw wrong_thread(std::string("wrong thread: worker ") + op + " on " + name() +
+                           " (created at " + site_.to_string() + "), owned by " + owner_->label() +
+                           ", called from " + detail::this_thread_record()->label() +
+                           ". A worker is stopped and joined by the thread that started it");
+    }
+
     void finish() {
         thread_.join();
         pipe_ = worker_pipe();  // closes the parent end, on its owner thread
@@ -388,6 +406,10 @@ private:
 
     void stop_noexcept() noexcept {
         if (!thread_.joinable()) return;
+        if (origin_.forked()) {  // the thread is the parent's: not here to join
+            detail::process_origin::abandon(thread_);
+            return;
+        }
         try {
             stop();
             return;
@@ -418,6 +440,9 @@ private:
     std::shared_ptr<detail::worker_state> state_;
     worker_pipe pipe_;
     std::thread thread_;
+    detail::process_origin origin_;
+    std::shared_ptr<detail::thread_record> owner_;
+    detail::source_site site_;
 };
 
 static_assert(!std::is_copy_constructible_v<worker> && std::is_nothrow_move_constructible_v<worker>,

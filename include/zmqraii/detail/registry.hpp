@@ -153,7 +153,14 @@ struct fork_list {
 
 inline void mark_forked_child() noexcept;
 
-inline void install_fork_handler() {
+/// How many forks separate this process from the one that started counting:
+/// incremented in the child by the fork handler.
+inline std::atomic<unsigned>& fork_generation() noexcept {
+    static std::atomic<unsigned> generation{0};
+    return generation;
+}
+
+inline void install_fork_handler() noexcept {
     static const bool installed = [] {
         at_fork([] { fork_list::get().mutex.lock(); }, [] { fork_list::get().mutex.unlock(); },
                 [] { mark_forked_child(); });
@@ -161,6 +168,53 @@ inline void install_fork_handler() {
     }();
     (void)installed;
 }
+
+/// The process an object was made in, for objects that are not sockets or
+/// contexts (poller, mailbox, worker, monitor_thread, steerable_proxy...): a
+/// forked child refuses them, and their destructors do nothing there.
+class process_origin {
+public:
+    process_origin() noexcept : generation_(fork_generation().load(std::memory_order_acquire)) {
+        install_fork_handler();
+    }
+
+    /// True in a forked child of the process that made the object.
+    bool forked() const noexcept {
+        return fork_generation().load(std::memory_order_acquire) != generation_;
+    }
+
+    /// The error for using such an object in a forked child.
+    [[noreturn]] ZMQRAII_COLD void throw_forked(const std::string& op_and_object) const {
+        throw error(ENOTSUP, op_and_object + ": this object belongs to process " +
+                                 std::to_string(pid_) + " but is used in forked child process " +
+                                 std::to_string(current_pid()) +
+                                 "; a child must create its own context and objects");
+    }
+
+    /// Throws the fork error in a forked child.
+    void check(const char* op) const {
+        if (ZMQRAII_UNLIKELY(forked())) throw_forked(op);
+    }
+
+    /// Leaves `thread` to the child's exit: it names a thread that does not exist
+    /// here, which must neither be joined nor destroyed joinable.
+    static void abandon(std::thread& thread) noexcept {
+        if (!thread.joinable()) return;
+        // Kept reachable (never destroyed), so that leak checkers stay quiet.
+        static std::mutex m;
+        static auto* kept = new std::vector<std::thread>;
+        std::lock_guard<std::mutex> lock(m);
+        try {
+            kept->push_back(std::move(thread));
+        } catch (...) {
+            new std::thread(std::move(thread));  // no memory: leak it instead
+        }
+    }
+
+private:
+    unsigned generation_;
+    long pid_ = current_pid();
+};
 
 class context_state {
 public:
@@ -554,6 +608,7 @@ inline void mark_forked_child() noexcept {
     // Runs in the child right after fork(): only this thread exists, and the
     // prepare handler holds the list mutex, so the list is consistent.
     fork_list& list = fork_list::get();
+    fork_generation().fetch_add(1, std::memory_order_acq_rel);
     for (context_state* s : list.states) s->mark_forked();
     list.mutex.unlock();
     forget_thread_record_after_fork();
