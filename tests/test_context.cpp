@@ -442,6 +442,22 @@ TEST_CASE("context options are applied and checked", "[context]") {
     zmqraii::context_options bad_threads;
     bad_threads.io_threads = -1;
     REQUIRE_THROWS_AS(zmqraii::context(bad_threads), zmqraii::error);
+
+    // libzmq takes an int: larger values are refused, naming the value and the
+    // range, instead of wrapping (2^32 - 1 ms would become -1, forever).
+    for (const long long ms : {30LL * 24 * 3600 * 1000, (1LL << 32) + 1000, (1LL << 32) - 1}) {
+        zmqraii::context_options huge;
+        huge.linger = std::chrono::milliseconds(ms);
+        REQUIRE_THROWS_WITH(zmqraii::context(huge),
+                            contains("linger = " + std::to_string(ms) + " ms") &&
+                                contains("must be in [-1, 2147483647]"));
+    }
+    zmqraii::context_options late;
+    late.stop_report_after = std::chrono::milliseconds(-1);
+    REQUIRE_THROWS_WITH(zmqraii::context(late), contains("stop_report_after = -1 ms"));
+
+    zmqraii::context two(2);  // as cppzmq's context_t(io_threads)
+    CHECK(two.get(zmqraii::ctx_option::io_threads) == 2);
 }
 
 TEST_CASE("stop is idempotent and safe from several threads at once", "[context][stop]") {

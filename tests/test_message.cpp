@@ -350,6 +350,17 @@ TEST_CASE("more() is true on every part of a multi-part message but the last", "
 }
 
 TEST_CASE("copy_from copies the bytes and shares large buffers", "[message]") {
+    SECTION("from itself: nothing happens") {
+        // zmq_msg_copy(m, m) would drop the only reference and later trip
+        // libzmq's assertion in msg.cpp.
+        zmqraii::message small("self");
+        small.copy_from(small);
+        CHECK(small.to_string() == "self");
+        zmqraii::message large(std::string(1000, 'L'));
+        large.copy_from(large);
+        CHECK(large.size() == 1000);
+        CHECK(large.to_string() == std::string(1000, 'L'));
+    }
     SECTION("small message") {
         zmqraii::message a("original");
         zmqraii::message b("to be replaced");

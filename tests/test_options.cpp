@@ -185,6 +185,8 @@ TEST_CASE("a refused value names the option and the value, and changes nothing",
             error_of([&] { s.set(opt::linger, std::chrono::hours(24 * 30)); });
         CHECK(code2 == std::errc::invalid_argument);
         CHECK_THAT(what2, contains("set linger = 2592000000 ms"));
+        CHECK_THAT(what2, contains("libzmq takes an int: from -2147483648 to 2147483647 ms"));
+        CHECK(s.get(opt::linger) != std::chrono::milliseconds(2592000000LL % (1LL << 32)));
     }
     SECTION("binary") {
         const auto [code, what] = error_of([&] { s.set(opt::routing_id, ""); });

@@ -199,8 +199,9 @@ public:
     }
 
     /// Makes this message a copy of `other` (libzmq shares large buffers by
-    /// reference count).
+    /// reference count). Copying a message from itself does nothing.
     void copy_from(const message& other) {
+        if (&other == this) return;  // zmq_msg_copy(m, m) breaks libzmq's reference count
         if (zmq_msg_copy(&msg_, const_cast<zmq_msg_t*>(&other.msg_)) != 0)
             detail::throw_last_error("message copy");
     }

@@ -65,7 +65,12 @@ struct option_traits<std::chrono::milliseconds> {
     using arg_type = std::chrono::milliseconds;
     using result_type = std::chrono::milliseconds;
     static std::string text(std::chrono::milliseconds v, const char*) {
-        return std::to_string(v.count()) + " ms";
+        std::string t = std::to_string(v.count());
+        t += " ms";
+        if (v.count() < INT_MIN || v.count() > INT_MAX)
+            t += " (libzmq takes an int: from " + std::to_string(INT_MIN) + " to " +
+                 std::to_string(INT_MAX) + " ms)";
+        return t;
     }
     static int set(void* h, int id, std::chrono::milliseconds v) {
         if (v.count() < INT_MIN || v.count() > INT_MAX) {
