@@ -58,6 +58,30 @@ static_assert(can_send<const std::vector<int>&>::value, "vector<int>");
 // Never: a message lvalue (no implicit copy), containers of non-trivial elements.
 static_assert(!can_send<zmqraii::message&>::value, "message lvalue needs std::move");
 static_assert(!can_send<const std::vector<std::string>&>::value, "vector<string>");
+// The sibling verbs take the same arguments (issue 12): try_send and send_for.
+template <class Arg, class = void>
+struct can_try_send : std::false_type {};
+template <class Arg>
+struct can_try_send<
+    Arg, std::void_t<decltype(std::declval<zmqraii::socket&>().try_send(std::declval<Arg>()))>>
+    : std::true_type {};
+template <class Arg, class = void>
+struct can_send_for : std::false_type {};
+template <class Arg>
+struct can_send_for<Arg, std::void_t<decltype(std::declval<zmqraii::socket&>().send_for(
+                             std::declval<Arg>(), std::chrono::milliseconds(1)))>>
+    : std::true_type {};
+static_assert(can_try_send<const char (&)[5]>::value && can_send_for<const char (&)[5]>::value);
+static_assert(can_try_send<const std::string&>::value && can_send_for<const std::string&>::value);
+static_assert(can_try_send<zmqraii::byte_view>::value && can_send_for<zmqraii::byte_view>::value);
+static_assert(can_try_send<const std::vector<int>&>::value &&
+              can_send_for<const std::vector<int>&>::value);
+static_assert(can_try_send<zmqraii::message&&>::value && can_send_for<zmqraii::message&&>::value);
+static_assert(can_send<zmqraii::multipart&&>::value && can_try_send<zmqraii::multipart&&>::value &&
+              can_send_for<zmqraii::multipart&&>::value);
+static_assert(!can_try_send<zmqraii::message&>::value && !can_send_for<zmqraii::message&>::value);
+static_assert(!can_send<zmqraii::multipart&>::value, "multipart lvalue needs std::move");
+
 // Receive into writable buffers only.
 static_assert(can_recv_into<std::array<char, 8>&>::value, "array");
 static_assert(can_recv_into<std::vector<std::byte>&>::value, "vector<byte>");
@@ -115,6 +139,28 @@ TEST_CASE("send accepts contiguous containers of trivially copyable elements", "
     link.a.send(std::move(m));
     CHECK(m.empty());
     CHECK(link.b.recv().to_string() == "moved");
+
+    // Every verb, every argument kind.
+    const std::vector<char> vec{'v'};
+    REQUIRE(link.a.try_send(vec));
+    REQUIRE(link.a.send_for(vec, 1s));
+    REQUIRE(link.a.send_for("lit", 1s));
+    REQUIRE(link.a.send_for(zmqraii::message("msg"), 1s));
+    link.a.send(zmqraii::multipart{"m1", "m2"});
+    REQUIRE(link.a.try_send(zmqraii::multipart{"t1", "t2"}));
+    REQUIRE(link.a.send_for(zmqraii::multipart{"f1", "f2"}, 1s));
+    for (const char* want : {"v", "v", "lit", "msg"}) CHECK(link.b.recv().to_string() == want);
+    for (const char* first : {"m1", "t1", "f1"}) {
+        const zmqraii::multipart got = zmqraii::recv_multipart(link.b);
+        REQUIRE(got.size() == 2);
+        CHECK(got[0].to_string() == first);
+    }
+    std::string room(4, '\0');
+    link.a.send("into");
+    REQUIRE(link.b.recv_into_for(room, 1s));
+    CHECK(room == "into");
+    const char* null_text = nullptr;
+    CHECK_THROWS_WITH(link.a.send(null_text), contains("null C string"));
 }
 
 TEST_CASE("recv_into fills a caller's buffer and reports truncation", "[buffers]") {

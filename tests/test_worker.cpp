@@ -339,6 +339,32 @@ TEST_CASE("worker pipe carries multipart messages; headers stay invisible", "[wo
     w.stop();
 }
 
+TEST_CASE("worker pipe verbs take what socket verbs take", "[worker]") {
+    zmqraii::context ctx;
+    zmqraii::worker w(ctx, echo);
+    const std::vector<char> vec{'v', 'e', 'c'};
+    w.pipe().send(vec);
+    REQUIRE(w.pipe().try_send("try"));
+    REQUIRE(w.pipe().send_for(std::string("for"), 1s));
+    REQUIRE(w.pipe().send_for(zmqraii::message("msg"), 1s));
+    w.pipe().send(zmqraii::multipart{"p1", "p2"});
+    REQUIRE(w.pipe().try_send(zmqraii::multipart{"q1", "q2"}));
+    REQUIRE(w.pipe().send_for(zmqraii::multipart{"r1", "r2"}, 1s));
+    for (const char* want : {"vec", "try", "for", "msg"}) {
+        zmqraii::message m = w.pipe().recv();
+        CHECK(m.to_string() == want);
+        CHECK_FALSE(m.more());
+    }
+    for (const char* first : {"p1", "q1", "r1"}) {
+        zmqraii::message a = w.pipe().recv();
+        CHECK(a.to_string() == first);
+        CHECK(a.more());
+        CHECK_FALSE(w.pipe().recv().more());
+    }
+    CHECK_THROWS_WITH(w.pipe().send(zmqraii::multipart{}), contains("at least one part"));
+    w.stop();
+}
+
 TEST_CASE("stop does not deadlock against a worker blocked sending to the parent",
           "[worker][stop]") {
     zmqraii::context ctx;

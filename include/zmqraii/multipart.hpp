@@ -390,6 +390,21 @@ bool send_multipart_for(socket& s, multipart&& m, std::chrono::duration<Rep, Per
     }
 }
 
+// The socket's multipart verbs (declared in socket.hpp): the same as the free
+// functions, with the verb names every other send uses.
+inline void socket::send(multipart&& m) { detail::send_parts(*this, m, "send", false); }
+inline bool socket::try_send(multipart&& m) {
+    return detail::send_parts(*this, m, "try_send", true);
+}
+template <class Rep, class Period>
+bool socket::send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout) {
+    const auto deadline = detail::deadline_after(timeout);
+    for (;;) {
+        if (detail::send_parts(*this, m, "send_for", true)) return true;
+        if (!detail::multipart_wait_until(*this, "send_for", ZMQ_POLLOUT, deadline)) return false;
+    }
+}
+
 /// Receives one whole message, blocking.
 /**
  * @return every part, in order (at least one).

@@ -5,6 +5,7 @@
 #ifndef ZMQRAII_SOCKET_HPP_INCLUDED
 #define ZMQRAII_SOCKET_HPP_INCLUDED
 
+#include <zmqraii/buffer.hpp>
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
 #include <zmqraii/detail/option_traits.hpp>
@@ -40,6 +41,7 @@ enum class send_flags : int {
 };
 
 class socket_handoff;
+class multipart;
 
 namespace detail {
 struct socket_access;
@@ -93,23 +95,6 @@ public:
  * handler aborts, as std::thread's destructor does for a joinable thread).
  */
 class socket {
-    // Elements of a contiguous container, when sending or receiving its bytes is
-    // meaningful: trivially copyable, and not a message (never copied implicitly).
-    // Sending also leaves string-like types to the string_view overloads.
-    template <class B>
-    using bytes_element_t = std::remove_pointer_t<decltype(std::declval<B>().data())>;
-    template <class B, class = decltype(std::declval<B>().size())>
-    using enable_if_bytes_t = std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B>> &&
-                                                   !std::is_same_v<std::decay_t<B>, message> &&
-                                                   !std::is_convertible_v<B, std::string_view>,
-                                               int>;
-    template <class B, class = decltype(std::declval<B&>().size())>
-    using enable_if_writable_bytes_t =
-        std::enable_if_t<std::is_trivially_copyable_v<bytes_element_t<B&>> &&
-                             !std::is_const_v<bytes_element_t<B&>> &&
-                             !std::is_same_v<std::decay_t<B>, message>,
-                         int>;
-
 public:
     /// An empty socket; every operation throws until one is moved in.
     socket() noexcept = default;
@@ -172,6 +157,10 @@ public:
     std::string last_endpoint() { return get_as("last_endpoint", option::last_endpoint); }
 
     // ---- sending --------------------------------------------------------------
+    // send, try_send and send_for take the same arguments: bytes (copied: a
+    // string literal, std::string, std::string_view, byte_view, any contiguous
+    // container of trivially copyable elements; see const_buffer), a message
+    // (moved), or a multipart (every part, all or nothing; <zmqraii/multipart.hpp>).
 
     /// Sends bytes (copied), blocking until libzmq queues them.
     /// @throws stopped when the context stops; error otherwise.
@@ -182,16 +171,8 @@ public:
         while (ZMQRAII_UNLIKELY(zmq_send(handle_, data, size, f) < 0)) send_failed("send");
         detail::unmark_call();
     }
-    /// Sends text (copied).
-    ZMQRAII_HOT_INLINE void send(std::string_view text, send_flags flags = send_flags::none) {
-        send(text.data(), text.size(), flags);
-    }
-    /// Sends a C string (copied, without the terminator).
-    void send(const char* text, send_flags flags = send_flags::none) {
-        send(std::string_view(text), flags);
-    }
-    /// Sends bytes (copied).
-    void send(byte_view bytes, send_flags flags = send_flags::none) {
+    /// Sends bytes (copied), blocking. `s.send("text")`, `s.send(vec)`.
+    ZMQRAII_HOT_INLINE void send(const_buffer bytes, send_flags flags = send_flags::none) {
         send(bytes.data(), bytes.size(), flags);
     }
     /// Sends a message; on success `m` is left empty, on failure it is unchanged.
@@ -202,48 +183,39 @@ public:
         while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0)) send_failed("send");
         detail::unmark_call();
     }
-    /// Sends the bytes of a contiguous container (copied), blocking.
-    /**
-     * Accepts anything with member data() and size() whose elements are trivially
-     * copyable: std::vector, std::array, std::span (C++20), ... String-like types
-     * (std::string, std::string_view, const char*) and byte_view take the overloads
-     * above; a message is never copied implicitly (send(std::move(m))).
-     * @throws stopped when the context stops; error otherwise.
-     */
-    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
-    void send(const Bytes& bytes, send_flags flags = send_flags::none) {
-        send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
-    }
+    /// Sends every part of `m` as one message (defined in <zmqraii/multipart.hpp>).
+    /// All or nothing; on success `m` is empty, on a throw before the first part it
+    /// is unchanged.
+    void send(multipart&& m);
 
     /// Sends without blocking. @return false where the send would block.
     [[nodiscard]] bool try_send(const void* data, std::size_t size,
                                 send_flags flags = send_flags::none) {
         return try_send_as("try_send", data, size, flags);
     }
-    /// Sends text without blocking. @return false where the send would block.
-    [[nodiscard]] bool try_send(std::string_view text, send_flags flags = send_flags::none) {
-        return try_send(text.data(), text.size(), flags);
-    }
-    /// Sends a C string without blocking.
-    [[nodiscard]] bool try_send(const char* text, send_flags flags = send_flags::none) {
-        return try_send(std::string_view(text), flags);
-    }
-    /// Sends bytes without blocking.
-    [[nodiscard]] bool try_send(byte_view bytes, send_flags flags = send_flags::none) {
-        return try_send(bytes.data(), bytes.size(), flags);
+    /// Sends bytes (copied) without blocking. @return false where it would block.
+    [[nodiscard]] bool try_send(const_buffer bytes, send_flags flags = send_flags::none) {
+        return try_send_as("try_send", bytes.data(), bytes.size(), flags);
     }
     /// Sends a message without blocking; on false or error `m` is unchanged.
     [[nodiscard]] bool try_send(message&& m, send_flags flags = send_flags::none) {
         return try_send_as("try_send", m, flags);
     }
-    /// Sends the bytes of a contiguous container without blocking.
-    /// @return false where the send would block (nothing was sent).
-    template <class Bytes, enable_if_bytes_t<const Bytes&> = 0>
-    [[nodiscard]] bool try_send(const Bytes& bytes, send_flags flags = send_flags::none) {
-        return try_send(static_cast<const void*>(bytes.data()), byte_size(bytes), flags);
-    }
+    /// Sends every part of `m` if the first can go without blocking (defined in
+    /// <zmqraii/multipart.hpp>). @return false (nothing sent, `m` unchanged) otherwise.
+    [[nodiscard]] bool try_send(multipart&& m);
 
-    /// Sends, waiting at most `timeout`. @return false when it timed out (m unchanged).
+    /// Sends bytes (copied), waiting at most `timeout`. @return false on timeout.
+    template <class Rep, class Period>
+    bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
+                  send_flags flags = send_flags::none) {
+        const auto deadline = detail::deadline_after(timeout);
+        for (;;) {
+            if (try_send_as("send_for", bytes.data(), bytes.size(), flags)) return true;
+            if (!wait_for_event("send_for", ZMQ_POLLOUT, deadline)) return false;
+        }
+    }
+    /// Sends a message, waiting at most `timeout`. @return false on timeout (m unchanged).
     template <class Rep, class Period>
     bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
                   send_flags flags = send_flags::none) {
@@ -253,16 +225,10 @@ public:
             if (!wait_for_event("send_for", ZMQ_POLLOUT, deadline)) return false;
         }
     }
-    /// Sends text, waiting at most `timeout`.
+    /// Sends every part of `m`, waiting at most `timeout` for the first to go
+    /// (defined in <zmqraii/multipart.hpp>). @return false on timeout (m unchanged).
     template <class Rep, class Period>
-    bool send_for(std::string_view text, std::chrono::duration<Rep, Period> timeout,
-                  send_flags flags = send_flags::none) {
-        const auto deadline = detail::deadline_after(timeout);
-        for (;;) {
-            if (try_send_as("send_for", text.data(), text.size(), flags)) return true;
-            if (!wait_for_event("send_for", ZMQ_POLLOUT, deadline)) return false;
-        }
-    }
+    bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout);
 
     // ---- receiving ------------------------------------------------------------
 
@@ -343,20 +309,17 @@ public:
             recv_failed("recv_into");
         return into_result(n, capacity, "recv_into");
     }
-    /// Receives into a writable contiguous container (its current size is the capacity).
-    template <class Buffer, enable_if_writable_bytes_t<Buffer> = 0>
-    recv_result recv_into(Buffer&& buf) {
-        return recv_into(static_cast<void*>(buf.data()), byte_size(buf));
-    }
+    /// Receives into a writable contiguous container (its current size is the
+    /// capacity): `std::vector<char>`, `std::array`, `std::string`, a span.
+    recv_result recv_into(mutable_buffer buf) { return recv_into(buf.data(), buf.size()); }
 
     /// Receives into `buf` without blocking. @return empty where no part is ready.
     std::optional<recv_result> try_recv_into(void* buf, std::size_t capacity) {
         return try_recv_into_as("try_recv_into", buf, capacity);
     }
     /// Receives into a writable contiguous container without blocking.
-    template <class Buffer, enable_if_writable_bytes_t<Buffer> = 0>
-    std::optional<recv_result> try_recv_into(Buffer&& buf) {
-        return try_recv_into(static_cast<void*>(buf.data()), byte_size(buf));
+    std::optional<recv_result> try_recv_into(mutable_buffer buf) {
+        return try_recv_into(buf.data(), buf.size());
     }
 
     /// Receives into `buf`, waiting at most `timeout`. @return empty on timeout.
@@ -369,6 +332,12 @@ public:
             if (auto r = try_recv_into_as("recv_into_for", buf, capacity)) return r;
             if (!wait_for_event("recv_into_for", ZMQ_POLLIN, deadline)) return std::nullopt;
         }
+    }
+    /// Receives into a writable contiguous container, waiting at most `timeout`.
+    template <class Rep, class Period>
+    std::optional<recv_result> recv_into_for(mutable_buffer buf,
+                                             std::chrono::duration<Rep, Period> timeout) {
+        return recv_into_for(buf.data(), buf.size(), timeout);
     }
 
     // ---- options --------------------------------------------------------------
@@ -555,11 +524,6 @@ private:
     // never through entry_ (which the owner's release() moves away).
     const detail::socket_entry* any_thread_entry() const noexcept {
         return detail::entry_of(gate_.load(std::memory_order_acquire));
-    }
-
-    template <class B>
-    static std::size_t byte_size(const B& b) noexcept {
-        return static_cast<std::size_t>(b.size()) * sizeof(*b.data());
     }
 
     // The check every operation starts with, one compare on the fast path: the

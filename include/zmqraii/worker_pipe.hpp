@@ -12,9 +12,12 @@
 #ifndef ZMQRAII_WORKER_PIPE_HPP_INCLUDED
 #define ZMQRAII_WORKER_PIPE_HPP_INCLUDED
 
+#include <zmqraii/buffer.hpp>
 #include <zmqraii/config.hpp>
+#include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
+#include <zmqraii/multipart.hpp>
 #include <zmqraii/socket.hpp>
 
 #include <zmq.h>
@@ -126,6 +129,10 @@ public:
     worker_pipe& operator=(worker_pipe&& other) noexcept = default;
     ~worker_pipe() = default;
 
+    // send, try_send and send_for take the same arguments as the socket's:
+    // bytes (a const_buffer: string literal, std::string, any contiguous
+    // container...), a message (moved) or a multipart (all of it).
+
     /// Sends one part; send_flags::more says that more parts of it follow.
     /**
      * On the worker end this blocks like a PAIR send (a context stop wakes it),
@@ -133,18 +140,64 @@ public:
      * would drop what it sends). On the parent end it throws instead of blocking
      * for ever once the worker ended.
      * @throws stopped when the context stops, and as said above; error otherwise.
-     *   On a throw `m` is unchanged.
+     *   On a throw a message is unchanged.
      */
-    void send(message&& m, send_flags flags = send_flags::none) {
-        begin_send("send");
-        socket_.send(std::move(m), flags);
-        send_mid_ = (static_cast<int>(flags) & ZMQ_SNDMORE) != 0;
+    void send(const_buffer bytes, send_flags flags = send_flags::none) {
+        (void)begin_send("send", never());
+        socket_.send(bytes, flags);
+        note_sent(flags);
     }
-    /// Sends text (copied). @throws as send(message&&).
-    void send(std::string_view text, send_flags flags = send_flags::none) {
-        begin_send("send");
-        socket_.send(text, flags);
-        send_mid_ = (static_cast<int>(flags) & ZMQ_SNDMORE) != 0;
+    /// Sends a message part (moved). @throws as send(const_buffer).
+    void send(message&& m, send_flags flags = send_flags::none) {
+        (void)begin_send("send", never());
+        socket_.send(std::move(m), flags);
+        note_sent(flags);
+    }
+    /// Sends every part of `m` as one message. @throws as send(const_buffer).
+    void send(multipart&& m) { (void)send_parts("send", std::move(m), never()); }
+
+    /// Sends one part if it can go without blocking. @return false (nothing sent)
+    /// otherwise. @throws as send().
+    [[nodiscard]] bool try_send(const_buffer bytes, send_flags flags = send_flags::none) {
+        if (!begin_send("try_send", clock::now())) return false;
+        socket_.send(bytes, flags);  // after the first part, the rest never blocks
+        note_sent(flags);
+        return true;
+    }
+    /// Sends a message part without blocking; on false `m` is unchanged.
+    [[nodiscard]] bool try_send(message&& m, send_flags flags = send_flags::none) {
+        if (!begin_send("try_send", clock::now())) return false;
+        socket_.send(std::move(m), flags);
+        note_sent(flags);
+        return true;
+    }
+    /// Sends every part of `m` if it can start without blocking.
+    [[nodiscard]] bool try_send(multipart&& m) {
+        return send_parts("try_send", std::move(m), clock::now());
+    }
+
+    /// Sends one part, waiting at most `timeout`. @return false on timeout.
+    template <class Rep, class Period>
+    bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
+                  send_flags flags = send_flags::none) {
+        if (!begin_send("send_for", detail::deadline_after(timeout))) return false;
+        socket_.send(bytes, flags);
+        note_sent(flags);
+        return true;
+    }
+    /// Sends a message part, waiting at most `timeout`; on false `m` is unchanged.
+    template <class Rep, class Period>
+    bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
+                  send_flags flags = send_flags::none) {
+        if (!begin_send("send_for", detail::deadline_after(timeout))) return false;
+        socket_.send(std::move(m), flags);
+        note_sent(flags);
+        return true;
+    }
+    /// Sends every part of `m`, waiting at most `timeout` for it to start.
+    template <class Rep, class Period>
+    bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout) {
+        return send_parts("send_for", std::move(m), detail::deadline_after(timeout));
     }
 
     /// Receives one part, blocking.
@@ -201,20 +254,53 @@ private:
     }
 
     // Sends the header of a new message unless a multipart send is under way.
-    void begin_send(const char* op) {
+    // False when `deadline` passed first (nothing sent). Once the header part is
+    // queued, the parts after it never block (libzmq counts whole messages
+    // against the high-water mark).
+    bool begin_send(const char* op, clock::time_point deadline) {
         if (parent_end_ ? (peer_stopped_ || worker_ended())
                         : (state_ && state_->stop_flag.load(std::memory_order_acquire)))
             throw_peer(op);
-        if (send_mid_) return;
+        if (send_mid_) return true;
         const char h = detail::pipe_frame_message;
-        if (!parent_end_) {
-            socket_.send(std::string_view(&h, 1), send_flags::more);
-            return;
+        const std::string_view header(&h, 1);
+        for (;;) {
+            const auto now = clock::now();
+            if (deadline <= now) return socket_.try_send(header, send_flags::more);
+            // The parent end waits in slices and gives up once the worker has
+            // ended, rather than block for ever.
+            auto until = deadline;
+            if (parent_end_ && deadline - now > slice) until = now + slice;
+            if (!parent_end_ && deadline == never()) {
+                socket_.send(header, send_flags::more);
+                return true;
+            }
+            if (socket_.send_for(header, until - now, send_flags::more)) return true;
+            if (parent_end_ && worker_ended()) throw_peer(op);
         }
-        // Parent end: a worker that ended reads nothing, so wait in slices and give
-        // up once it has ended rather than block for ever.
-        while (!socket_.send_for(std::string_view(&h, 1), slice, send_flags::more))
-            if (worker_ended()) throw_peer(op);
+    }
+
+    void note_sent(send_flags flags) noexcept {
+        send_mid_ = (static_cast<int>(flags) & ZMQ_SNDMORE) != 0;
+    }
+
+    // A whole multipart message behind one header; false when `deadline` passed
+    // before it could start (`m` unchanged).
+    bool send_parts(const char* op, multipart&& m, clock::time_point deadline) {
+        if (m.empty())
+            throw error(EINVAL, std::string(op) + " on the pipe of " +
+                                    (state_ ? state_->name : std::string("worker")) +
+                                    ": a message needs at least one part (the multipart is empty)");
+        if (send_mid_)
+            throw error(EFSM, std::string(op) + " on the pipe of " +
+                                  (state_ ? state_->name : std::string("worker")) +
+                                  ": a message sent with send_flags::more is not finished");
+        if (!begin_send(op, deadline)) return false;
+        const std::size_t n = m.size();
+        for (std::size_t i = 0; i < n; ++i)
+            socket_.send(std::move(m[i]), i + 1 < n ? send_flags::more : send_flags::none);
+        m.clear();
+        return true;
     }
 
     // Ends a multipart message the user left unfinished (before a control frame).
