@@ -11,11 +11,14 @@
 // every epoch the context stops (stop_for true) with no live socket left.
 //
 // Operations: create (every socket type), bind/connect (inproc, tcp, malformed),
-// unbind/disconnect, try_send (also multipart), try_recv, send_for, recv_for,
-// set/get options (valid and invalid values), subscribe, close, destroy, move
-// construct/assign, release + adopt on another thread, a poller wait, a short
-// stop_for in the middle of an epoch, and deliberate calls on sockets other
-// threads own. Not fuzzed: destroying a socket on a thread that does not own it
+// unbind/disconnect, try_send (also multipart), try_recv (also multipart),
+// send_for, recv_for, set/get options (valid and invalid values), subscribe,
+// close, destroy, move construct/assign, release + adopt on another thread, a
+// poller wait, a short stop_for in the middle of an epoch, and deliberate calls
+// on sockets other threads own; per thread a worker (start, pipe send and
+// receive, stop, join; other threads' stop and pipe calls are refused); two
+// shared mailboxes, one tied to the context (push, try_push, push_for, pops,
+// close). Not fuzzed: destroying a socket on a thread that does not own it
 // while the owner lives, which is a fatal diagnostic by design (test_ownership).
 //
 // Time-bounded: env ZMQRAII_FUZZ_SECONDS (default 10); seed: env
@@ -25,10 +28,12 @@
 //   ZMQRAII_FUZZ_SECONDS=120 build/dev/tests/test_fuzz_api
 #include <zmqraii/context.hpp>
 #include <zmqraii/error.hpp>
+#include <zmqraii/mailbox.hpp>
 #include <zmqraii/message.hpp>
 #include <zmqraii/multipart.hpp>
 #include <zmqraii/poller.hpp>
 #include <zmqraii/socket.hpp>
+#include <zmqraii/worker.hpp>
 
 #include "catch.hpp"
 
@@ -99,6 +104,7 @@ bool documented_errno(int e) {
         case EMFILE:           // socket or descriptor limit
         case EFAULT:           // empty (moved-from) object (zmqraii)
         case ENODEV:           // bind to an unknown interface
+        case EPIPE:            // closed mailbox (zmqraii::mailbox_closed)
             return true;
         default: return false;
     }
@@ -130,6 +136,13 @@ struct slot {
     bool linked = false;  // the socket has bound or connected (see libzmq_safe())
 };
 
+// A thread's worker, and the test's lock for the object (other threads call it
+// on purpose, to be refused).
+struct worker_slot {
+    std::mutex m;
+    std::optional<zmqraii::worker> w;
+};
+
 struct tally {
     std::mutex m;
     std::vector<std::string> failures;
@@ -156,9 +169,12 @@ struct epoch_state {
     std::map<std::string, const zmqraii::socket*> inproc_bound;  // endpoint -> binder
     std::atomic<bool> stop_called{false};
     std::atomic<int> done{0};
+    std::array<worker_slot, n_threads> workers;
+    zmqraii::mailbox<int> tied_box;
+    zmqraii::mailbox<int> untied_box{8};
 
     epoch_state(zmqraii::context& c, std::array<slot, n_slots>& s, tally& ta, std::string tg)
-        : ctx(c), slots(s), t(ta), tag(std::move(tg)) {}
+        : ctx(c), slots(s), t(ta), tag(std::move(tg)), tied_box(c, 8) {}
 };
 
 class fuzz_thread {
@@ -172,6 +188,14 @@ public:
         // has exited both are allowed; that path is taken after the join).
         st_.done.fetch_add(1);
         while (st_.done.load() < n_threads) std::this_thread::yield();
+        {
+            // A worker is stopped by the thread that made it.
+            worker_slot& ws = st_.workers[static_cast<std::size_t>(me_)];
+            std::lock_guard<std::mutex> lock(ws.m);
+            if (ws.w)
+                call("worker stop at the end", false, [&] { return ws.w->stop(), "stopped"; });
+            ws.w.reset();
+        }
         // At the end, close (or leave for the exited-owner path) what it owns.
         for (auto& s : st_.slots) {
             std::lock_guard<std::mutex> lock(s.m);
@@ -250,7 +274,10 @@ private:
                 st_.t.fail(who + ": wrong_thread without the words: " + e.what());
             st_.t.count("wrong_thread");
         } catch (const zmqraii::stopped& e) {
-            if (expect_wrong_thread) st_.t.fail(who + ": stopped instead of wrong_thread");
+            // A stop closes idle sockets of live owners too (after this thread
+            // looked): such a socket is nobody's, and says stopped.
+            if (expect_wrong_thread && !st_.ctx.stopping())
+                st_.t.fail(who + ": stopped instead of wrong_thread");
             if (!st_.ctx.stopping())
                 st_.t.fail(who + ": stopped on a running context: " + e.what());
             st_.t.count("stopped");
@@ -327,6 +354,10 @@ private:
     }
 
     void step() {
+        if (pick(8) == 0) {
+            pick(2) ? worker_step() : mailbox_step();
+            return;
+        }
         slot_ = pick(n_slots);
         slot& s = st_.slots[static_cast<std::size_t>(slot_)];
         std::lock_guard<std::mutex> lock(s.m);
@@ -373,6 +404,97 @@ private:
             return;
         }
         owner_call(s, so);
+    }
+
+    // This thread's worker, or (refused) another thread's.
+    void worker_step() {
+        const int which = pick(n_threads);
+        worker_slot& ws = st_.workers[static_cast<std::size_t>(which)];
+        std::lock_guard<std::mutex> lock(ws.m);
+        if (which != me_) {
+            if (!ws.w || !ws.w->joinable()) return;
+            if (pick(2))
+                call("foreign worker stop", true, [&] { return ws.w->stop(), "stopped"; });
+            else
+                call("foreign worker pipe", true, [&] { return ws.w->pipe().send("x"), "sent"; });
+            return;
+        }
+        if (!ws.w || !ws.w->joinable()) {
+            call("worker start", false, [&] {
+                ws.w.emplace(st_.ctx, "fuzz echo", [](zmqraii::worker_context& wc) {
+                    for (;;) {
+                        zmqraii::message m = wc.pipe().recv();
+                        wc.pipe().send(std::move(m));
+                    }
+                });
+                return "started";
+            });
+            return;
+        }
+        switch (pick(4)) {
+            case 0:
+                call("worker send", false, [&] {
+                    return ws.w->pipe().send_for(payload(), std::chrono::milliseconds(pick(3)))
+                               ? "sent"
+                               : "timeout";
+                });
+                break;
+            case 1:
+                call("worker recv", false, [&] {
+                    return ws.w->pipe().recv_for(std::chrono::milliseconds(pick(3))) ? "received"
+                                                                                     : "timeout";
+                });
+                break;
+            case 2: call("worker stop", false, [&] { return ws.w->stop(), "stopped"; }); break;
+            default:
+                call("worker destroy", false, [&] { return ws.w.reset(), "destroyed"; });
+                break;
+        }
+    }
+
+    // The shared mailboxes: any thread may call any of their operations.
+    void mailbox_step() {
+        zmqraii::mailbox<int>& box = pick(2) ? st_.tied_box : st_.untied_box;
+        switch (pick(7)) {
+            case 0:
+                call("mailbox try_push", false,
+                     [&] { return box.try_push(pick(100)) ? "pushed" : "full"; });
+                break;
+            case 1:
+                call("mailbox push_for", false, [&] {
+                    return box.push_for(pick(100), std::chrono::milliseconds(pick(3))) ? "pushed"
+                                                                                       : "full";
+                });
+                break;
+            case 2:
+                call("mailbox try_pop", false, [&] { return box.try_pop() ? "popped" : "empty"; });
+                break;
+            case 3:
+                call("mailbox pop_for", false, [&] {
+                    return box.pop_for(std::chrono::milliseconds(pick(3))) ? "popped" : "empty";
+                });
+                break;
+            case 4:
+                call("mailbox size", false, [&] {
+                    if (box.size() > box.capacity()) st_.t.fail("mailbox over capacity");
+                    return "sized";
+                });
+                break;
+            case 5:
+                call("mailbox close", false, [&] {
+                    if (pick(50) != 0) return "left open";
+                    box.close();
+                    return "closed";
+                });
+                break;
+            default:
+                call("mailbox drain", false, [&] {
+                    return box.drain([](int&&) {}, static_cast<std::size_t>(pick(4))) > 0
+                               ? "drained"
+                               : "empty";
+                });
+                break;
+        }
     }
 
     // Every operation on a socket another live thread owns is refused.
@@ -423,7 +545,7 @@ private:
     }
 
     void owner_call(slot& s, zmqraii::socket& so) {
-        switch (pick(22)) {
+        switch (pick(23)) {
             case 0:
                 call("bind inproc", false, [&] {
                     const std::string ep = inproc_ep(so.type(), true);
@@ -615,12 +737,21 @@ private:
                                : "would block";
                 });
                 break;
+            case 21:
+                call("recv multipart", false, [&] {
+                    if (pick(2)) return zmqraii::try_recv_multipart(so) ? "received" : "none";
+                    return zmqraii::recv_multipart_for(so, std::chrono::milliseconds(pick(3)))
+                               ? "received"
+                               : "timeout";
+                });
+                break;
             case 20:
                 call("live_sockets", false, [&] {
                     const auto live = st_.ctx.live_sockets();
-                    if (live.size() > static_cast<std::size_t>(n_slots))
+                    // Slots, and a worker's two pipe ends per thread.
+                    if (live.size() > static_cast<std::size_t>(n_slots + 2 * n_threads))
                         st_.t.fail("live_sockets lists " + std::to_string(live.size()) +
-                                   " sockets, more than the slots");
+                                   " sockets, more than the slots and workers");
                     return "listed";
                 });
                 break;
@@ -669,6 +800,8 @@ TEST_CASE("random API sequences across threads have only documented outcomes", "
                 [&st, i, thread_seed, ops] { fuzz_thread(st, i, thread_seed).run(ops); });
         }
         for (auto& th : threads) th.join();
+        (void)st.tied_box.clear();  // what the sequences left queued, on purpose
+        (void)st.untied_box.clear();
         sequences += n_threads;
         ++epochs;
 
