@@ -145,6 +145,22 @@ private:
     std::thread thread_;
 };
 
+/// True when `text` names thread `id` after `role` ("owned by", "called
+/// from"), as zmqraii's reports label threads: "thread 1402 (#3)", or
+/// "thread 'main' (1402, #1)" for a named thread.
+inline bool names_thread(const std::string& text, const std::string& role, const std::string& id) {
+    const std::string plain = role + " thread " + id + " (";
+    if (text.find(plain) != std::string::npos) return true;
+    const std::string named = role + " thread '";
+    for (std::size_t at = text.find(named); at != std::string::npos;
+         at = text.find(named, at + 1)) {
+        const std::size_t close = text.find("' (", at + named.size());
+        if (close != std::string::npos && text.compare(close + 3, id.size() + 1, id + ",") == 0)
+            return true;
+    }
+    return false;
+}
+
 /// Seconds since `t0`, for messages.
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -9,8 +9,10 @@
 
 #include <zmq.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -206,6 +208,14 @@ public:
             detail::throw_last_error("message copy");
     }
 
+    /// A copy of this message (libzmq shares large buffers by reference count).
+    /// @throws error ENOMEM.
+    message clone() const {
+        message m;
+        m.copy_from(*this);
+        return m;
+    }
+
     /// Resets to an empty message.
     void clear() noexcept {
         zmq_msg_close(&msg_);
@@ -254,6 +264,69 @@ private:
 
     zmq_msg_t msg_;
 };
+
+namespace detail {
+
+// How dump() shows a body: as text when every byte is printable ASCII (space
+// to '~', tab, newline, carriage return: these escaped), as hex otherwise; long
+// bodies cut, with the rest counted.
+inline std::string dump_bytes(std::string_view b) {
+    constexpr std::size_t text_limit = 80;
+    constexpr std::size_t hex_limit = 32;
+    bool text = true;
+    for (const char c : b) {
+        const auto u = static_cast<unsigned char>(c);
+        if (!((u >= 0x20 && u < 0x7f) || c == '\t' || c == '\n' || c == '\r')) {
+            text = false;
+            break;
+        }
+    }
+    std::string out = "[" + std::to_string(b.size()) + "] ";
+    const std::size_t shown = std::min(b.size(), text ? text_limit : hex_limit);
+    if (text) {
+        for (std::size_t i = 0; i < shown; ++i) {
+            const char c = b[i];
+            if (c == '\t')
+                out += "\\t";
+            else if (c == '\n')
+                out += "\\n";
+            else if (c == '\r')
+                out += "\\r";
+            else
+                out += c;
+        }
+    } else {
+        static constexpr char digits[] = "0123456789abcdef";
+        out += "0x";
+        for (std::size_t i = 0; i < shown; ++i) {
+            const auto u = static_cast<unsigned char>(b[i]);
+            out += digits[u >> 4];
+            out += digits[u & 15];
+        }
+    }
+    if (shown < b.size()) out += "... (" + std::to_string(b.size() - shown) + " more bytes)";
+    return out;
+}
+
+}  // namespace detail
+
+/// One line describing a message part for people: its size in brackets, then
+/// the body as text when it is printable ("[5] hello"), as hex otherwise
+/// ("[3] 0x00ff10"), cut after 80 characters or 32 bytes ("... (968 more bytes)").
+inline std::string dump(const message& m) { return detail::dump_bytes(m.to_string_view()); }
+
+/// Writes dump(m) (cppzmq's `m.str()`, zhelpers' `s_dump`).
+/**
+ * A template on the stream so that this header needs only `<iosfwd>`: it is
+ * instantiated where the stream is used, and `<ostream>` is there already.
+ */
+template <class CharT, class Traits>
+std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os,
+                                              const message& m) {
+    const std::string d = dump(m);
+    for (const char c : d) os.put(os.widen(c));
+    return os;
+}
 
 static_assert(!std::is_copy_constructible_v<message>, "message is move-only");
 static_assert(std::is_nothrow_move_constructible_v<message>, "message moves without throwing");

@@ -215,6 +215,32 @@ private:
     std::vector<message> parts_;
 };
 
+/// The parts of `m`, one line each: "1/3 [5] hello" (see dump(const message&));
+/// "(no parts)" for an empty multipart. No newline after the last line.
+inline std::string dump(const multipart& m) {
+    if (m.empty()) return "(no parts)";
+    std::string out;
+    const std::string n = std::to_string(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        if (i != 0) out += '\n';
+        out += std::to_string(i + 1);
+        out += '/';
+        out += n;
+        out += ' ';
+        out += dump(m[i]);
+    }
+    return out;
+}
+
+/// Writes dump(m): one line per part (zhelpers' `s_dump`, cppzmq's `multipart_t::str()`).
+template <class CharT, class Traits>
+std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os,
+                                              const multipart& m) {
+    const std::string d = dump(m);
+    for (const char c : d) os.put(os.widen(c));
+    return os;
+}
+
 namespace detail {
 
 // " (part 2 of 3)", or nothing for n == 0 (a wait, not a part).

@@ -14,6 +14,7 @@
 #include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
+#include <zmqraii/naming.hpp>
 #include <zmqraii/options.hpp>
 
 #include <zmq.h>
@@ -142,16 +143,26 @@ public:
 
     // ---- connections --------------------------------------------------------
 
+    // The setup calls take the caller's line (filled in by default): a socket
+    // made inside the standard library (std::make_unique, std::optional::emplace...)
+    // is then reported at its first setup call rather than in a library header.
+
     /// Binds to an endpoint ("tcp://127.0.0.1:*", "ipc:///tmp/x", "inproc://name").
     /// @throws error naming the endpoint (EADDRINUSE, EPROTONOSUPPORT, EINVAL...).
-    void bind(std::string_view endpoint) { endpoint_call("bind", endpoint, &zmq_bind); }
+    void bind(std::string_view endpoint, const detail::source_site& site = {}) {
+        endpoint_call("bind", endpoint, &zmq_bind, site);
+    }
     /// Connects to an endpoint. @throws error naming the endpoint.
-    void connect(std::string_view endpoint) { endpoint_call("connect", endpoint, &zmq_connect); }
+    void connect(std::string_view endpoint, const detail::source_site& site = {}) {
+        endpoint_call("connect", endpoint, &zmq_connect, site);
+    }
     /// Undoes a bind. @throws error naming the endpoint (ENOENT when not bound).
-    void unbind(std::string_view endpoint) { endpoint_call("unbind", endpoint, &zmq_unbind); }
+    void unbind(std::string_view endpoint, const detail::source_site& site = {}) {
+        endpoint_call("unbind", endpoint, &zmq_unbind, site);
+    }
     /// Undoes a connect. @throws error naming the endpoint.
-    void disconnect(std::string_view endpoint) {
-        endpoint_call("disconnect", endpoint, &zmq_disconnect);
+    void disconnect(std::string_view endpoint, const detail::source_site& site = {}) {
+        endpoint_call("disconnect", endpoint, &zmq_disconnect, site);
     }
     /// The endpoint last bound or connected, wildcards resolved.
     std::string last_endpoint() { return get_as("last_endpoint", option::last_endpoint); }
@@ -346,8 +357,10 @@ public:
     /// @throws error naming the option and the value (secrets are not printed).
     template <int Id, class T, access A,
               std::enable_if_t<socket_option<Id, T, A>::writable, int> = 0>
-    void set(socket_option<Id, T, A> opt, typename detail::option_traits<T>::arg_type value) {
+    void set(socket_option<Id, T, A> opt, typename detail::option_traits<T>::arg_type value,
+             const detail::source_site& site = {}) {
         set_as("set", opt, value);
+        entry_->note_use(site);
     }
     /// A read-only option cannot be set (deleted, so that traits can detect it).
     template <int Id, class T, access A, class V,
@@ -366,7 +379,10 @@ public:
     void get(socket_option<Id, T, A>) = delete;  // this socket option is write-only
 
     /// SUB/XSUB: receive messages whose first part starts with `topic`.
-    void subscribe(std::string_view topic) { set_as("subscribe", option::subscribe, topic); }
+    void subscribe(std::string_view topic, const detail::source_site& site = {}) {
+        set_as("subscribe", option::subscribe, topic);
+        entry_->note_use(site);
+    }
     /// SUB/XSUB: stop receiving `topic`.
     void unsubscribe(std::string_view topic) { set_as("unsubscribe", option::unsubscribe, topic); }
 
@@ -745,9 +761,11 @@ private:
     }
 
     template <class Fn>
-    void endpoint_call(const char* op, std::string_view endpoint, Fn fn) {
+    void endpoint_call(const char* op, std::string_view endpoint, Fn fn,
+                       const detail::source_site& site) {
         const std::string ep(endpoint);
         const auto in = enter(op);
+        entry_->note_use(site);
         if (fn(handle_, ep.c_str()) != 0) {
             const int e = zmq_errno();
             if (e == ETERM) throw_op_error(e, op);

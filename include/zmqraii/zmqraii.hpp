@@ -5,6 +5,7 @@
 #define ZMQRAII_ZMQRAII_HPP_INCLUDED
 
 #include <zmqraii/auth.hpp>
+#include <zmqraii/buffer.hpp>
 #include <zmqraii/cert.hpp>
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
@@ -15,6 +16,7 @@
 #include <zmqraii/monitor.hpp>
 #include <zmqraii/monitor_event.hpp>
 #include <zmqraii/multipart.hpp>
+#include <zmqraii/naming.hpp>
 #include <zmqraii/options.hpp>
 #include <zmqraii/poller.hpp>
 #include <zmqraii/proxy.hpp>

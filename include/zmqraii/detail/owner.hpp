@@ -34,7 +34,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -104,13 +103,15 @@ private:
 /// One thread's lifetime.
 struct thread_record {
     std::thread::id id = std::this_thread::get_id();
+    unsigned long long number = native_thread_number();  // what `id` prints
     std::uint64_t serial = next_serial();
     std::atomic<bool> alive{true};
     /// The thread's two marks while it lives (guarded by marks_mutex; null once it
     /// exited, when its thread_local storage is gone).
     const std::atomic<const void*>* call = &call_mark;
     const std::atomic<const void*>* wide = &wide_mark;
-    mutable std::mutex marks_mutex;
+    mutable std::mutex marks_mutex;  // also guards `name`
+    std::string name = is_main_thread() ? "main" : "";
 
     /// True while the thread is inside libzmq with the socket of `gate` (in
     /// context `ctx`). Any thread; after the stopper's heavy fence.
@@ -130,13 +131,33 @@ struct thread_record {
         return ++counter;
     }
 
-    /// "thread 140234 (#2)" or "thread 140234 (#2, exited)".
+    /// "thread 'collector' (140234, #2)", "thread 140234 (#3)", "..., exited)".
     std::string label() const {
-        std::ostringstream os;
-        os << "thread " << id << " (#" << serial;
-        if (!alive.load(std::memory_order_acquire)) os << ", exited";
-        os << ')';
-        return os.str();
+        std::string s = "thread ";
+        {
+            std::lock_guard<std::mutex> lock(marks_mutex);
+            if (!name.empty()) {
+                s += '\'';
+                s += name;
+                s += "' (";
+                s += std::to_string(number);
+                s += ", ";
+            } else {
+                s += std::to_string(number);
+                s += " (";
+            }
+        }
+        s += '#';
+        s += std::to_string(serial);
+        if (!alive.load(std::memory_order_acquire)) s += ", exited";
+        s += ')';
+        return s;
+    }
+
+    /// Names the thread in reports (the calling thread only).
+    void set_name(std::string n) {
+        std::lock_guard<std::mutex> lock(marks_mutex);
+        name = std::move(n);
     }
 };
 
@@ -219,6 +240,17 @@ struct source_site {
         s += ':';
         s += std::to_string(line);
         return s;
+    }
+
+    /// True for a site inside the C++ standard library's headers: the object was
+    /// constructed by std::make_unique, std::optional::emplace, a container... and
+    /// the default argument recorded that call, not the user's.
+    bool in_std_library() const noexcept {
+        if (file == nullptr) return false;
+        for (const char* p = file; *p != '\0'; ++p)
+            if (p[0] == '/' && p[1] == 'c' && p[2] == '+' && p[3] == '+' && p[4] == '/')
+                return true;  // .../include/c++/12/bits/..., .../include/c++/v1/__memory/...
+        return false;
     }
 };
 

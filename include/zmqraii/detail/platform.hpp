@@ -35,6 +35,32 @@ namespace zmqraii::detail {
 /// Process id, for fork reports.
 inline long current_pid() noexcept { return static_cast<long>(::getpid()); }
 
+/// The calling thread's pthread_t as a number (what std::thread::id prints).
+inline unsigned long long native_thread_number() noexcept {
+    return static_cast<unsigned long long>(::pthread_self());
+}
+
+/// True on the process's main thread (Linux: its thread id is the process id).
+inline bool is_main_thread() noexcept {
+#if defined(__linux__)
+    return ::syscall(SYS_gettid) == ::getpid();
+#else
+    return false;
+#endif
+}
+
+/// Sets the calling thread's name as the OS shows it (top, gdb, /proc), cut to
+/// what the OS keeps (15 bytes on Linux). Best effort: failures are ignored.
+inline void set_os_thread_name(const std::string& name) noexcept {
+#if defined(__linux__)
+    char buf[16] = {};
+    name.copy(buf, sizeof buf - 1);
+    (void)::pthread_setname_np(::pthread_self(), buf);
+#else
+    (void)name;
+#endif
+}
+
 /// Registers fork handlers (pthread_atfork): prepare, parent, child.
 inline void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
     ::pthread_atfork(prepare, parent, child);

@@ -122,6 +122,32 @@ struct socket_entry : gate_word {
     std::atomic<int> fd_waits{0};
     std::uint64_t id = 0;
     long pid = 0;
+    /// Where the owner first bound, connected or set an option, kept only when
+    /// `site` is inside the standard library (see source_site::in_std_library):
+    /// written once by the owner (release), read by any thread (acquire).
+    std::atomic<const source_site*> used_at{nullptr};
+    source_site used_at_storage;
+
+    /// Records the owner's first setup call when the creation site says nothing.
+    void note_use(const source_site& s) noexcept {
+        if (used_at.load(std::memory_order_relaxed) != nullptr || !site.in_std_library() ||
+            s.in_std_library())
+            return;
+        used_at_storage = s;
+        used_at.store(&used_at_storage, std::memory_order_release);
+    }
+
+    /// "app.cpp:12", or for a socket made inside the standard library
+    /// "app.cpp:14 (its first use; constructed in .../unique_ptr.h:1065)".
+    std::string site_text() const {
+        const source_site* u = used_at.load(std::memory_order_acquire);
+        if (u == nullptr) return site.to_string();
+        std::string s = u->to_string();
+        s += " (its first use; constructed in ";
+        s += site.to_string();
+        s += ')';
+        return s;
+    }
 
     std::string describe() const {
         std::string s = "socket ";
@@ -129,7 +155,7 @@ struct socket_entry : gate_word {
         s += '(';  // piece by piece, see socket_info::to_string()
         s += to_string(type);
         s += ", created at ";
-        s += site.to_string();
+        s += site_text();
         s += ')';
         return s;
     }
@@ -454,7 +480,7 @@ private:
         socket_info i;
         i.name = e.name;
         i.type = e.type;
-        i.created_at = e.site.to_string();
+        i.created_at = e.site_text();
         if (e.owner) {
             i.owner = e.owner->id;
             i.owner_alive = e.owner->alive.load(std::memory_order_acquire);
