@@ -281,7 +281,7 @@ public:
      */
     void load_plain_users(const std::string& path, std::string_view domain = all_domains) {
         constexpr const char* op = "authenticator load_plain_users";
-        const std::string content = detail::read_small_file(path, op);
+        const std::string content = detail::read_regular_file(path, op, 65536).data;
         std::map<std::string, std::string> users;
         detail::for_each_line(content, [&](std::size_t line_no, std::string_view line) {
             const std::size_t first = line.find_first_not_of(" \t");
