@@ -9,12 +9,18 @@
 #include <zmqraii/cert.hpp>
 #include <zmqraii/zmqraii.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -654,6 +660,148 @@ TEST_CASE("key errors from a file name the file and the line, and say what is wr
     CHECK(s.what == "certificate::load " + path +
                         ": line 7: curve/secret-key: character at position 3 is not in the Z85 "
                         "alphabet: Invalid argument");
+}
+
+// ---- make_curve_server bounds what one frame may cost the server ------------------
+
+namespace {
+
+// A raw TCP connection to 127.0.0.1:`port`, receives time out after `timeout`.
+struct raw_tcp {
+    int fd = -1;
+    raw_tcp(std::uint16_t port, std::chrono::milliseconds timeout) {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+        timeval tv{};
+        tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+        tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+        REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    }
+    ~raw_tcp() { ::close(fd); }
+    raw_tcp(const raw_tcp&) = delete;
+    raw_tcp& operator=(const raw_tcp&) = delete;
+    void send_all(const std::string& bytes) const {
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+            if (n < 0) return;  // the server closed: nothing more to send
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    // True when the server closes the connection before the receive timeout
+    // (whatever it sent before, e.g. its greeting, is read and dropped).
+    bool closed_by_peer() const {
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n == 0) return true;
+            if (n < 0) return errno == ECONNRESET;
+        }
+    }
+};
+
+std::uint16_t port_of(const std::string& endpoint) {
+    return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+}
+
+// A ZMTP 3.0 greeting of a client with `mechanism` (RFC 23), then a command
+// frame header that announces `size` bytes.
+std::string greeting_and_long_command(const std::string& mechanism, std::uint64_t size) {
+    std::string g(64, '\0');
+    g[0] = '\xff';
+    g[9] = '\x7f';
+    g[10] = 3;  // version 3.0
+    g[11] = 0;
+    g.replace(12, mechanism.size(), mechanism);
+    std::string frame(1, '\x06');  // command, 8-byte size
+    for (int shift = 56; shift >= 0; shift -= 8)
+        frame += static_cast<char>((size >> static_cast<unsigned>(shift)) & 0xff);
+    return g + frame + std::string(65536, 'h');
+}
+
+}  // namespace
+
+TEST_CASE("make_curve_server sets a finite maxmsgsize, to be raised on request", "[cert][curve]") {
+    const auto cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    CHECK(zmqraii::default_server_max_message_size == 1024 * 1024);
+
+    zmqraii::socket s(ctx, zmqraii::socket_type::router);
+    zmqraii::make_curve_server(s, cert);
+    CHECK(s.get(zmqraii::option::maxmsgsize) == zmqraii::default_server_max_message_size);
+
+    zmqraii::socket big(ctx, zmqraii::socket_type::router);
+    zmqraii::make_curve_server(big, cert, 64 * 1024 * 1024);
+    CHECK(big.get(zmqraii::option::maxmsgsize) == 64 * 1024 * 1024);
+
+    zmqraii::socket unbounded(ctx, zmqraii::socket_type::router);
+    zmqraii::make_curve_server(unbounded, cert, -1);
+    CHECK(unbounded.get(zmqraii::option::maxmsgsize) == -1);
+
+    for (const std::int64_t bad : {std::int64_t{0}, std::int64_t{-2}}) {
+        zmqraii::socket refused(ctx, zmqraii::socket_type::router);
+        const auto r = outcome_of([&] { zmqraii::make_curve_server(refused, cert, bad); });
+        CHECK(r.code == EINVAL);
+        CHECK_THAT(r.what, contains("max_message_size"));
+        CHECK(refused.get(zmqraii::option::mechanism) == ZMQ_NULL);
+    }
+}
+
+TEST_CASE("a CURVE server refuses a frame above its maxmsgsize", "[cert][curve][tcp]") {
+    const auto server_cert = zmqraii::certificate::generate();
+    const auto client_cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket server(ctx, zmqraii::socket_type::pull, "curve server");
+    zmqraii::make_curve_server(server, server_cert, 64 * 1024);
+    zmqraii::socket_monitor events(ctx, server);
+    server.bind("tcp://127.0.0.1:*");
+
+    zmqraii::socket client(ctx, zmqraii::socket_type::push, "curve client");
+    zmqraii::make_curve_client(client, client_cert, server_cert.public_key());
+    client.connect(server.last_endpoint());
+    // The largest payload that fits: CURVE adds 33 bytes to a frame on the wire.
+    client.send(std::string(64 * 1024 - 33, 'a'));
+    const auto fits = server.recv_for(must_happen);
+    REQUIRE(fits);
+    CHECK(fits->size() == 64 * 1024 - 33);
+    client.send(std::string(64 * 1024 - 32, 'b'));  // one byte too many
+    CHECK(wait_for(events, zmqraii::event_kind::disconnected));
+    CHECK_FALSE(server.recv_for(300ms));
+}
+
+TEST_CASE("an unauthenticated CURVE handshake cannot announce more than maxmsgsize",
+          "[cert][curve][tcp]") {
+    const auto server_cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket server(ctx, zmqraii::socket_type::router, "curve server");
+    zmqraii::make_curve_server(server, server_cert);  // the default limit
+    server.bind("tcp://127.0.0.1:*");
+    // A HELLO that announces 128 MiB: the server closes the connection as soon as
+    // it reads the size, instead of waiting for (and buffering) 128 MiB.
+    raw_tcp peer(port_of(server.last_endpoint()), must_happen);
+    peer.send_all(greeting_and_long_command("CURVE", 128u << 20));
+    CHECK(peer.closed_by_peer());
+
+    SECTION("without a limit, the same connection stays open (libzmq's default)") {
+        zmqraii::socket open_server(ctx, zmqraii::socket_type::router, "unbounded");
+        zmqraii::make_curve_server(open_server, server_cert, -1);
+        open_server.bind("tcp://127.0.0.1:*");
+        raw_tcp waiting(port_of(open_server.last_endpoint()), 500ms);
+        waiting.send_all(greeting_and_long_command("CURVE", 128u << 20));
+        CHECK_FALSE(waiting.closed_by_peer());
+    }
 }
 
 TEST_CASE("pyzmq reads our certificate files and we read pyzmq's", "[cert][file][interop]") {

@@ -426,6 +426,25 @@ TEST_CASE("make_plain_server and make_plain_client refuse what cannot work", "[z
     CHECK(client.get(zmqraii::option::plain_username) == "alice");
 }
 
+TEST_CASE("make_plain_server sets a finite maxmsgsize, to be raised on request", "[zap][plain]") {
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket s(ctx, zmqraii::socket_type::pull);
+    zmqraii::make_plain_server(s);
+    CHECK(s.get(zmqraii::option::maxmsgsize) == zmqraii::default_server_max_message_size);
+    CHECK(s.get(zmqraii::option::maxmsgsize) == 1024 * 1024);
+    zmqraii::socket big(ctx, zmqraii::socket_type::pull);
+    zmqraii::make_plain_server(big, 8 * 1024 * 1024);
+    CHECK(big.get(zmqraii::option::maxmsgsize) == 8 * 1024 * 1024);
+    zmqraii::socket unbounded(ctx, zmqraii::socket_type::pull);
+    zmqraii::make_plain_server(unbounded, -1);
+    CHECK(unbounded.get(zmqraii::option::maxmsgsize) == -1);
+    zmqraii::socket refused(ctx, zmqraii::socket_type::pull);
+    CHECK_THROWS_WITH(zmqraii::make_plain_server(refused, 0), contains("max_message_size 0"));
+    CHECK(refused.get(zmqraii::option::mechanism) == ZMQ_NULL);
+}
+
 // ---- real handshakes over tcp ------------------------------------------------------
 
 TEST_CASE("CURVE: an allowed client key gets through, an unknown one gets nothing",
@@ -497,6 +516,23 @@ TEST_CASE("PLAIN: the right password gets through, a wrong one gets nothing", "[
         zmqraii::make_plain_client(client, "eve", "wonderland");
         expect_refused(srv, client);
     }
+}
+
+TEST_CASE("PLAIN: a frame above the server's maxmsgsize is refused", "[zap][plain][tcp]") {
+    zmqraii::context ctx(quick_linger());
+    zmqraii::authenticator auth(ctx);
+    auth.add_plain_user("alice", "wonderland");
+    server srv(ctx, [](zmqraii::socket& s) { zmqraii::make_plain_server(s); });  // 1 MiB
+    zmqraii::socket client(ctx, zmqraii::socket_type::push, "alice");
+    zmqraii::make_plain_client(client, "alice", "wonderland");
+    client.connect(srv.endpoint);
+    client.send(std::string(1024 * 1024, 'a'));  // exactly the limit: accepted
+    const auto fits = srv.sock.recv_for(must_happen);
+    REQUIRE(fits);
+    CHECK(fits->size() == 1024 * 1024);
+    client.send(std::string(1024 * 1024 + 1, 'b'));  // one byte more: the peer is dropped
+    CHECK(wait_for(srv.events, zmqraii::event_kind::disconnected));
+    CHECK_FALSE(srv.sock.recv_for(nothing_arrives));
 }
 
 TEST_CASE("NULL: a denied address gets nothing through, an allowed one does", "[zap][null][tcp]") {

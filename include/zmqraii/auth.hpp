@@ -33,6 +33,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -542,15 +543,29 @@ private:
 };
 
 /// Makes `s` a PLAIN server: its clients' user names and passwords go to the
-/// context's ZAP handler (authenticator).
+/// context's ZAP handler (authenticator). Also bounds the size of a frame it
+/// accepts.
 /**
  * PLAIN sends the password in clear text: use it on trusted networks only, or
  * use CURVE.
+ *
+ * Sets option::maxmsgsize to `max_message_size` (see
+ * default_server_max_message_size, cert.hpp): a peer that sends or announces
+ * a larger frame is disconnected before the server buffers it. Raise it through
+ * the argument, or set option::maxmsgsize afterwards (before bind()).
+ *
+ * @param s the server socket.
+ * @param max_message_size the largest frame in bytes; -1 for libzmq's "no limit".
  * @pre Call it before bind() and connect().
- * @throws error EINVAL when `s` already has an endpoint; as socket::set().
+ * @throws error EINVAL when `s` already has an endpoint or `max_message_size`
+ *   is neither positive nor -1 (nothing is set then); as socket::set().
  */
-inline void make_plain_server(socket& s) {
-    detail::check_not_connected(s, "make_plain_server");
+inline void make_plain_server(socket& s,
+                              std::int64_t max_message_size = default_server_max_message_size) {
+    constexpr const char* op = "make_plain_server";
+    detail::check_max_message_size(s, op, max_message_size);
+    detail::check_not_connected(s, op);
+    s.set(option::maxmsgsize, max_message_size);
     s.set(option::plain_server, true);
 }
 

@@ -12,7 +12,8 @@
 ///   most 64 KiB each, and a file that holds a secret key must not be accessible
 ///   to group or others (secret_file_permissions).
 /// - make_curve_server() / make_curve_client(): set a socket's CURVE options
-///   from certificates. Call them before bind() / connect().
+///   from certificates. Call them before bind() / connect(). The server helper
+///   also bounds the size of one frame (default_server_max_message_size).
 ///
 /// The file format is a subset of ZPL (ZeroMQ RFC 4): `#` comment lines,
 /// sections at the start of a line, `name = "value"` lines indented by four
@@ -679,6 +680,19 @@ inline std::vector<certificate> load_public_certificates(const std::string& dire
     return out;
 }
 
+/// The option::maxmsgsize that make_curve_server() and make_plain_server() (auth.hpp)
+/// give a server socket unless told otherwise: 1 MiB.
+/**
+ * libzmq's own default is -1 (no limit): one peer may then make the server
+ * buffer a frame of any size, before authentication too (a handshake command
+ * announcing 128 MiB is read in full). The limit applies to each frame on the
+ * wire, handshake commands included; CURVE adds 33 bytes to each message frame,
+ * so the largest CURVE payload is 33 bytes less. It does not bound a multipart
+ * message as a whole; docs/security.md lists what libzmq bounds and what it
+ * does not.
+ */
+inline constexpr std::int64_t default_server_max_message_size = 1024 * 1024;
+
 namespace detail {
 inline void check_not_connected(socket& s, const char* op) {
     const std::string ep = s.last_endpoint();
@@ -688,27 +702,48 @@ inline void check_not_connected(socket& s, const char* op) {
                                 "already has endpoint " +
                                 ep + "; the mechanism of its connections is fixed)");
 }
+
+// Refuses a max_message_size argument that is neither -1 nor positive.
+inline void check_max_message_size(socket& s, const char* op, std::int64_t max_message_size) {
+    if (max_message_size == -1 || max_message_size > 0) return;
+    throw error(EINVAL, std::string(op) + " on " + s.describe() + ": max_message_size " +
+                            std::to_string(max_message_size) +
+                            " must be a positive number of bytes, or -1 for no limit");
+}
 }  // namespace detail
 
-/// Makes `s` a CURVE server with the keys of `server`.
+/// Makes `s` a CURVE server with the keys of `server`, and bounds the size of a
+/// frame it accepts.
 /**
  * Sets option::curve_server and the secret and public keys. Clients must know
  * `server.public_key()`. Which clients are accepted is decided by the ZAP
  * handler of the context (zmqraii::authenticator, auth.hpp); without one,
  * libzmq accepts every client that knows the server's public key.
  *
+ * Also sets option::maxmsgsize to `max_message_size`: a peer that sends a
+ * larger frame, or announces one in its handshake, is disconnected before the
+ * server buffers it. Raise it through the argument, or set option::maxmsgsize
+ * afterwards (before bind(): a connection keeps the value it started with).
+ *
+ * @param s the server socket.
+ * @param server the server's certificate, with its secret key.
+ * @param max_message_size the largest frame in bytes; -1 for libzmq's "no limit".
  * @pre Call it before bind() and connect(): a connection takes the socket's
  *   mechanism when it is made. A socket that already has an endpoint (as
  *   option::last_endpoint reports it) is refused.
- * @throws error EINVAL when `server` has no secret key or `s` already has an
- *   endpoint; wrong_thread, stopped and error as socket::set().
+ * @throws error EINVAL when `server` has no secret key, `max_message_size` is
+ *   neither positive nor -1, or `s` already has an endpoint (nothing is set
+ *   then); wrong_thread, stopped and error as socket::set().
  */
-inline void make_curve_server(socket& s, const certificate& server) {
+inline void make_curve_server(socket& s, const certificate& server,
+                              std::int64_t max_message_size = default_server_max_message_size) {
     constexpr const char* op = "make_curve_server";
     if (!server.has_secret())
         throw error(EINVAL, std::string(op) + " on " + s.describe() +
                                 ": the server certificate has no secret key");
+    detail::check_max_message_size(s, op, max_message_size);
     detail::check_not_connected(s, op);
+    s.set(option::maxmsgsize, max_message_size);
     s.set(option::curve_server, true);
     s.set(option::curve_secretkey, server.secret_key());
     s.set(option::curve_publickey, server.public_key());
