@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -592,6 +593,7 @@ TEST_CASE("metadata the file format cannot hold is refused when it is set", "[ce
         {"", "v", "1 to 64"},
         {"bad name", "v", "1 to 64"},
         {std::string(65, 'n'), "v", "1 to 64"},
+        {"line\nbreak", "v", "metadata name \"line\\nbreak\" must be 1 to 64"},
         {"/lead", "v", "must not begin or end with '/'"},
         {"trail/", "v", "must not begin or end with '/'"},
     };
@@ -602,6 +604,9 @@ TEST_CASE("metadata the file format cannot hold is refused when it is set", "[ce
         CHECK_THAT(r.what, contains("certificate::set_meta"));
         CHECK_THAT(r.what, contains(bc.expect));
         CHECK(count_of(r.what, "Invalid argument") == 1);
+        // What the caller passed is escaped: the message stays one line.
+        CHECK(std::all_of(r.what.begin(), r.what.end(),
+                          [](char ch) { return ch >= 0x20 && ch < 0x7f; }));
     }
     CHECK(c.metadata().empty());
 

@@ -39,6 +39,7 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/curve.hpp>
+#include <zmqraii/detail/log_text.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/options.hpp>
 #include <zmqraii/socket.hpp>
@@ -477,8 +478,7 @@ private:
     static std::string meta_problem(std::string_view name, std::string_view value) {
         if (name.empty() || name.size() > 64 ||
             !std::all_of(name.begin(), name.end(), meta_name_char))
-            return "metadata name \"" + std::string(name.substr(0, 64)) +
-                   (name.size() > 64 ? "...\"" : "\"") +
+            return "metadata name " + detail::quoted(name, 64) +
                    " must be 1 to 64 letters, digits or $-_@.&+/";
         if (name.front() == '/' || name.back() == '/')
             return "metadata name \"" + std::string(name) + "\" must not begin or end with '/'";
