@@ -5,7 +5,7 @@
 /// and CURVE server sockets.
 ///
 /// - IP address allow and deny lists, compared as addresses (127.0.0.1 and
-///   ::ffff:127.0.0.1 are one address).
+///   <tt>\::ffff:127.0.0.1</tt> are one address).
 /// - PLAIN users and passwords, in memory or from a private `user=password` file.
 /// - CURVE client public keys: a list (or a directory of certificates, cert.hpp),
 ///   or any key.
@@ -66,7 +66,7 @@ namespace zmqraii {
 struct zap_decision {
     std::string domain;  ///< The ZAP domain of the server socket (may be empty).
     /// The peer's address as libzmq reports it: an IP address for tcp (an IPv4
-    /// peer of a server with option::ipv6 on as `::ffff:a.b.c.d`),
+    /// peer of a server with option::ipv6 on as <tt>\::ffff:a.b.c.d</tt>),
     /// `localhost:uid:gid:pid` for ipc.
     std::string address;
     std::string mechanism;  ///< "NULL", "PLAIN", "CURVE" (or what the request named).
@@ -298,7 +298,7 @@ inline constexpr std::size_t max_passwords_file_bytes = 1024 * 1024;
  *    request, a domain's own lists to its requests as well; both must pass.
  *    Addresses are compared as addresses, not as text: an IPv4 address equals
  *    its IPv4-mapped IPv6 form (a server with option::ipv6 on reports IPv4
- *    peers as `::ffff:a.b.c.d`), IPv6 spellings are equal whatever their zeros
+ *    peers as <tt>\::ffff:a.b.c.d</tt>), IPv6 spellings are equal whatever their zeros
  *    and case, and the zone of a link-local peer (`%eth0`) is ignored. A peer
  *    without an IP address (ipc: `localhost:uid:gid:pid`) fails an allow list
  *    and passes a deny list.
@@ -405,7 +405,7 @@ public:
     /// at listed addresses pass. Any thread.
     /**
      * @param address an IPv4 address (`192.0.2.7`) or an IPv6 address
-     *   (`2001:db8::7`, `::ffff:192.0.2.7`); it matches every spelling of the
+     *   (`2001:db8::7`, <tt>\::ffff:192.0.2.7</tt>); it matches every spelling of the
      *   same address (see "What it decides").
      * @param domain the ZAP domain it applies to; all_domains for every one.
      * @throws error EINVAL when `address` is not an IP address (a host name, a
