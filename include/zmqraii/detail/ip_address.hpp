@@ -27,8 +27,7 @@
 #include <optional>
 #include <string_view>
 
-namespace zmqraii {
-namespace detail {
+namespace zmqraii::detail {
 
 // An IP address in its 16-byte IPv6 form (IPv4 as ::ffff:a.b.c.d).
 using ip_address = std::array<unsigned char, 16>;
@@ -87,7 +86,6 @@ inline std::optional<ip_address> parse_ipv6(std::string_view text) noexcept {
             if (end != text.size() || count > 6 || !parse_ipv4(token, v4)) return std::nullopt;
             groups[count++] = static_cast<std::uint16_t>((v4[0] << 8) | v4[1]);
             groups[count++] = static_cast<std::uint16_t>((v4[2] << 8) | v4[3]);
-            i = end;
             break;
         }
         if (token.empty() || token.size() > 4) return std::nullopt;
@@ -113,9 +111,10 @@ inline std::optional<ip_address> parse_ipv6(std::string_view text) noexcept {
     ip_address out{};
     const int tail = gap < 0 ? 0 : count - gap;  // groups after "::"
     for (int g = 0; g < count; ++g) {
-        const int slot = (gap >= 0 && g >= gap) ? 8 - tail + (g - gap) : g;
-        out[static_cast<std::size_t>(2 * slot)] = static_cast<unsigned char>(groups[g] >> 8);
-        out[static_cast<std::size_t>(2 * slot + 1)] = static_cast<unsigned char>(groups[g] & 0xff);
+        const auto slot =
+            static_cast<std::size_t>((gap >= 0 && g >= gap) ? 8 - tail + (g - gap) : g);
+        out[2 * slot] = static_cast<unsigned char>(groups[g] >> 8);
+        out[2 * slot + 1] = static_cast<unsigned char>(groups[g] & 0xff);
     }
     return out;
 }
@@ -127,7 +126,7 @@ inline std::optional<ip_address> parse_ip(std::string_view text) noexcept {
         ip_address out{};
         out[10] = 0xff;
         out[11] = 0xff;
-        for (int k = 0; k < 4; ++k) out[static_cast<std::size_t>(12 + k)] = v4[k];
+        for (std::size_t k = 0; k < 4; ++k) out[12 + k] = v4[k];
         return out;
     }
     return parse_ipv6(text);
@@ -147,7 +146,6 @@ inline std::optional<ip_address> parse_peer_address(std::string_view text) noexc
     return parse_ipv6(text.substr(0, percent));
 }
 
-}  // namespace detail
-}  // namespace zmqraii
+}  // namespace zmqraii::detail
 
 #endif  // ZMQRAII_DETAIL_IP_ADDRESS_HPP_INCLUDED

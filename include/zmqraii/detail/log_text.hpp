@@ -16,8 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace zmqraii {
-namespace detail {
+namespace zmqraii::detail {
 
 // The escaped form of at most `max_bytes` bytes of `text`: `\` and `"` get a
 // backslash; newline, carriage return and tab become \n, \r, \t; every other
@@ -57,7 +56,6 @@ inline std::string quoted(std::string_view text, std::size_t max_bytes = 128) {
     return out;
 }
 
-}  // namespace detail
-}  // namespace zmqraii
+}  // namespace zmqraii::detail
 
 #endif  // ZMQRAII_DETAIL_LOG_TEXT_HPP_INCLUDED
