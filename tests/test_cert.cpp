@@ -9,15 +9,25 @@
 #include <zmqraii/cert.hpp>
 #include <zmqraii/zmqraii.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -102,6 +112,47 @@ std::optional<zmqraii::monitor_event> wait_for(zmqraii::socket_monitor& mon,
     return std::nullopt;
 }
 
+// How often `needle` occurs in `text`.
+std::size_t count_of(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + needle.size()))
+        ++n;
+    return n;
+}
+
+// What a call threw: the errno of a zmqraii::error and its what(); code 0 when
+// it returned normally.
+struct outcome {
+    int code = 0;
+    std::string what;
+};
+template <class Fn>
+outcome outcome_of(Fn fn) {
+    try {
+        fn();
+    } catch (const zmqraii::error& e) {
+        return {e.num(), e.what()};
+    }
+    return {};
+}
+
+// Runs `fn` (a load that must not block) on another thread and returns what it
+// threw. When it has not returned within a few seconds, opens each FIFO of
+// `fifos` for writing, which wakes an open() blocked on it, and returns nothing:
+// the test then fails instead of hanging.
+template <class Fn>
+std::optional<outcome> returns_promptly(Fn fn, const std::vector<std::string>& fifos) {
+    auto done = std::async(std::launch::async, [fn] { return outcome_of(fn); });
+    if (done.wait_for(5s) == std::future_status::ready) return done.get();
+    for (const std::string& f : fifos) {
+        const int fd = ::open(f.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) ::close(fd);
+    }
+    done.wait();
+    return std::nullopt;
+}
+
 bool have_pyzmq() { return std::system("/usr/bin/python3 -c 'import zmq.auth' 2>/dev/null") == 0; }
 
 // Runs a shell command and returns what it printed on stdout.
@@ -171,7 +222,8 @@ TEST_CASE("certificate refuses bad keys and metadata without printing a secret",
         zmqraii::certificate c = zmqraii::certificate::generate();
         CHECK(error_of([&] { c.set_meta("bad name", "v"); }).code() == std::errc::invalid_argument);
         CHECK(error_of([&] { c.set_meta("", "v"); }).code() == std::errc::invalid_argument);
-        CHECK(error_of([&] { c.set_meta("quote", "a\"b"); }).code() == std::errc::invalid_argument);
+        CHECK(error_of([&] { c.set_meta("quotes", "a\"b'c"); }).code() ==
+              std::errc::invalid_argument);
         CHECK(error_of([&] { c.set_meta("newline", "a\nb"); }).code() ==
               std::errc::invalid_argument);
         CHECK(c.metadata().empty());
@@ -312,6 +364,7 @@ TEST_CASE("garbled certificate files: errors name the file and line, never the s
         CHECK_THAT(what, contains(path));
         CHECK_THAT(what, contains(bc.expect));
         CHECK_THAT(what, !contains(c.secret_key().substr(0, 12)));
+        CHECK(count_of(what, "Invalid argument") == 1);
     }
 
     SECTION("a secret file whose public key differs from the public file's") {
@@ -369,6 +422,393 @@ TEST_CASE("load_public_certificates reads every *.key of a directory", "[cert][f
     }
 }
 
+// ---- what load() accepts: regular files, bounded, secrets kept private --------------
+
+TEST_CASE("load does not block on a FIFO and refuses what is not a regular file", "[cert][file]") {
+    temp_dir dir;
+    const auto c = zmqraii::certificate::generate();
+
+    SECTION("a FIFO as the certificate file (load and load_public)") {
+        const std::string fifo = dir.file("k.key");
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        for (const bool public_only : {false, true}) {
+            INFO((public_only ? "load_public" : "load"));
+            const auto r = returns_promptly(
+                [&] {
+                    if (public_only)
+                        zmqraii::certificate::load_public(fifo);
+                    else
+                        zmqraii::certificate::load(fifo);
+                },
+                {fifo});
+            REQUIRE(r);
+            CHECK(r->code == EINVAL);
+            CHECK_THAT(r->what, contains(fifo + ": is a FIFO (named pipe), not a regular file"));
+        }
+    }
+    SECTION("a good x.key whose x.key_secret is a FIFO") {
+        const std::string path = dir.file("x.key");
+        c.save_public(path);
+        REQUIRE(::mkfifo((path + "_secret").c_str(), 0600) == 0);
+        const auto r =
+            returns_promptly([&] { zmqraii::certificate::load(path); }, {path + "_secret"});
+        REQUIRE(r);
+        CHECK(r->code == EINVAL);
+        CHECK_THAT(r->what, contains(path + "_secret: is a FIFO"));
+    }
+    SECTION("a directory") {
+        const std::string sub = dir.file("d.key");
+        std::filesystem::create_directory(sub);
+        const auto r = outcome_of([&] { zmqraii::certificate::load(sub); });
+        CHECK(r.code == EISDIR);
+        CHECK_THAT(r.what, contains(sub + ": is a directory, not a regular file"));
+    }
+    SECTION("a file larger than a certificate can be") {
+        const std::string big = dir.file("big.key");
+        write_text(big, "# " + std::string(70000, 'x') + "\n");
+        const auto r = outcome_of([&] { zmqraii::certificate::load(big); });
+        CHECK(r.code == EFBIG);
+        CHECK_THAT(r.what, contains(big + ": 70003 bytes, more than the 65536"));
+    }
+}
+
+TEST_CASE("secret files that group or others may access are refused, saying how to fix them",
+          "[cert][file]") {
+    temp_dir dir;
+    const auto c = zmqraii::certificate::generate();
+    const std::string path = dir.file("server.key");
+    const std::string secret = path + "_secret";
+    c.save(path);
+
+    for (const ::mode_t mode : {0640, 0644, 0666, 0604, 0660, 0610, 0601}) {
+        char octal[8];
+        std::snprintf(octal, sizeof octal, "0%o", static_cast<unsigned>(mode));
+        INFO("mode " << octal);
+        REQUIRE(::chmod(secret.c_str(), mode) == 0);
+        // Through the public file and directly.
+        for (const std::string& target : {path, secret}) {
+            const auto r = outcome_of([&] { zmqraii::certificate::load(target); });
+            CHECK(r.code == EACCES);
+            CHECK_THAT(r.what, contains(secret));
+            CHECK_THAT(r.what, contains(std::string("mode ") + octal));
+            CHECK_THAT(r.what, contains("chmod 600 " + secret));
+            CHECK_THAT(r.what, !contains(c.secret_key()));
+        }
+    }
+    // Owner-only modes load.
+    for (const ::mode_t mode : {0600, 0400, 0700}) {
+        REQUIRE(::chmod(secret.c_str(), mode) == 0);
+        CHECK(zmqraii::certificate::load(path).secret_key() == c.secret_key());
+    }
+    // The public file may be world-readable; load_public() keeps no secret, so
+    // it reads a shared secret file too.
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    REQUIRE(::chmod(secret.c_str(), 0644) == 0);
+    std::filesystem::rename(secret, dir.file("elsewhere"));
+    CHECK_FALSE(zmqraii::certificate::load(path).has_secret());
+    std::filesystem::rename(dir.file("elsewhere"), secret);
+    CHECK(zmqraii::certificate::load_public(secret).public_key() == c.public_key());
+}
+
+TEST_CASE("secret_file_permissions::any loads a shared secret file on request", "[cert][file]") {
+    temp_dir dir;
+    const auto c = zmqraii::certificate::generate();
+    const std::string path = dir.file("shared.key");
+    c.save(path);
+    REQUIRE(::chmod((path + "_secret").c_str(), 0640) == 0);
+    CHECK(outcome_of([&] { zmqraii::certificate::load(path); }).code == EACCES);
+    const auto loaded = zmqraii::certificate::load(path, zmqraii::secret_file_permissions::any);
+    CHECK(loaded.secret_key() == c.secret_key());
+    CHECK(zmqraii::certificate::load(path + "_secret", zmqraii::secret_file_permissions::any)
+              .has_secret());
+}
+
+// ---- metadata: what save writes, load reads back -----------------------------------
+
+TEST_CASE("metadata values survive save and load, whatever their characters", "[cert][file]") {
+    temp_dir dir;
+    zmqraii::certificate c = zmqraii::certificate::generate();
+    const std::map<std::string, std::string> awkward = {
+        {"hash-after-quote", "x\"  # rest"},
+        {"double", "say \"hi\""},
+        {"single", "it's"},
+        {"only-double", "\""},
+        {"only-single", "'"},
+        {"two-singles", "''"},
+        {"hash", "#"},
+        {"hash-inside", "a # b"},
+        {"lead", "  leading spaces"},
+        {"trail", "trailing spaces  "},
+        {"both", "  both  "},
+        {"backslashes", "back\\slash\\"},
+        {"escaped-looking", "\\\" \\n"},
+        {"empty", ""},
+        {"equals", "= a=b"},
+        {"tab", "a\tb"},
+        {"utf8", "h\xc3\xa9llo"},
+        {"long", std::string(512, 'v')},
+    };
+    for (const auto& [k, v] : awkward) c.set_meta(k, v);
+    const std::string path = dir.file("meta.key");
+    c.save(path);
+
+    const auto loaded = zmqraii::certificate::load(path);
+    CHECK(loaded.metadata() == awkward);
+    CHECK(zmqraii::certificate::load_public(path).metadata() == awkward);
+    // Saving what was loaded writes the same text again.
+    const std::string first = read_text(path);
+    loaded.save(dir.file("again.key"));
+    CHECK(read_text(dir.file("again.key")) == first);
+    // CZMQ's form where it can: double quotes, unless the value has one.
+    CHECK_THAT(first, contains("    single = \"it's\"\n"));
+    CHECK_THAT(first, contains("    double = 'say \"hi\"'\n"));
+
+    SECTION("the value of issue 11, written by hand in single quotes") {
+        const std::string hand = dir.file("hand.key");
+        write_text(hand, "metadata\n    note = 'x\"  # rest'\ncurve\n    public-key = \"" +
+                             c.public_key() + "\"\n");
+        const auto h = zmqraii::certificate::load(hand);
+        CHECK(h.meta("note") == std::optional<std::string>("x\"  # rest"));
+        h.save(dir.file("hand2.key"));
+        CHECK(zmqraii::certificate::load(dir.file("hand2.key")).meta("note") ==
+              std::optional<std::string>("x\"  # rest"));
+    }
+}
+
+TEST_CASE("metadata the file format cannot hold is refused when it is set", "[cert]") {
+    zmqraii::certificate c = zmqraii::certificate::generate();
+    struct bad_case {
+        std::string name;
+        std::string value;
+        std::string expect;
+    };
+    const std::vector<bad_case> cases = {
+        {"both", "it's \"x\"", "both kinds of quotes"},
+        {"newline", "a\nb", "control character 0x0a at position 1"},
+        {"cr", "a\rb", "control character 0x0d"},
+        {"nul", std::string("a\0b", 3), "control character 0x00"},
+        {"escape", "\x1b[31m", "control character 0x1b at position 0"},
+        {"del", "a\x7f", "control character 0x7f"},
+        {"too-long", std::string(513, 'v'), "513 bytes, more than 512"},
+        {"", "v", "1 to 64"},
+        {"bad name", "v", "1 to 64"},
+        {std::string(65, 'n'), "v", "1 to 64"},
+        {"line\nbreak", "v", "metadata name \"line\\nbreak\" must be 1 to 64"},
+        {"/lead", "v", "must not begin or end with '/'"},
+        {"trail/", "v", "must not begin or end with '/'"},
+    };
+    for (const auto& bc : cases) {
+        INFO("name " << bc.name);
+        const auto r = outcome_of([&] { c.set_meta(bc.name, bc.value); });
+        CHECK(r.code == EINVAL);
+        CHECK_THAT(r.what, contains("certificate::set_meta"));
+        CHECK_THAT(r.what, contains(bc.expect));
+        CHECK(count_of(r.what, "Invalid argument") == 1);
+        // What the caller passed is escaped: the message stays one line.
+        CHECK(std::all_of(r.what.begin(), r.what.end(),
+                          [](char ch) { return ch >= 0x20 && ch < 0x7f; }));
+    }
+    CHECK(c.metadata().empty());
+
+    SECTION("the same values in a file are refused with the line") {
+        temp_dir dir;
+        const std::string path = dir.file("odd.key");
+        write_text(path,
+                   "metadata\n    ok = \"fine\"\n    both = a\"b'c\ncurve\n    public-key = \"" +
+                       c.public_key() + "\"\n");
+        const auto r = outcome_of([&] { zmqraii::certificate::load(path); });
+        CHECK(r.code == EINVAL);
+        CHECK_THAT(r.what, contains(path + ": line 3: the value of metadata \"both\""));
+        CHECK_THAT(r.what, contains("both kinds of quotes"));
+    }
+    SECTION("a name twice in a file") {
+        temp_dir dir;
+        const std::string path = dir.file("twice.key");
+        write_text(path, "metadata\n    n = \"1\"\n    n = \"2\"\ncurve\n    public-key = \"" +
+                             c.public_key() + "\"\n");
+        const auto r = outcome_of([&] { zmqraii::certificate::load(path); });
+        CHECK_THAT(r.what, contains(path + ": line 3: metadata/n appears twice"));
+    }
+}
+
+TEST_CASE("save refuses to write a file that load would refuse", "[cert][file]") {
+    temp_dir dir;
+    zmqraii::certificate c = zmqraii::certificate::generate();
+    for (int i = 0; i < 200; ++i) c.set_meta("m" + std::to_string(i), std::string(400, 'v'));
+    const std::string path = dir.file("huge.key");
+    const auto r = outcome_of([&] { c.save(path); });
+    CHECK(r.code == EFBIG);
+    CHECK_THAT(r.what, contains(path));
+    CHECK_THAT(r.what, contains("more than the 65536 bytes"));
+    CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("key errors from a file name the file and the line, and say what is wrong once",
+          "[cert][file]") {
+    temp_dir dir;
+    const auto c = zmqraii::certificate::generate();
+    const std::string path = dir.file("k.key");
+    std::string bad_public = c.public_key();
+    bad_public[12] = '~';
+    write_text(path, cert_text("    public-key = \"" + bad_public + "\"\n"));
+    const auto r = outcome_of([&] { zmqraii::certificate::load(path); });
+    CHECK(r.code == EINVAL);
+    CHECK(r.what == "certificate::load " + path +
+                        ": line 6: curve/public-key: character '~' at position 12 is not in the "
+                        "Z85 alphabet: Invalid argument");
+
+    std::string bad_secret = c.secret_key();
+    bad_secret[3] = '~';
+    write_text(path, cert_text("    public-key = \"" + c.public_key() + "\"\n    secret-key = \"" +
+                               bad_secret + "\"\n"));
+    const auto s = outcome_of([&] { zmqraii::certificate::load(path); });
+    CHECK(s.what == "certificate::load " + path +
+                        ": line 7: curve/secret-key: character at position 3 is not in the Z85 "
+                        "alphabet: Invalid argument");
+}
+
+// ---- make_curve_server bounds what one frame may cost the server ------------------
+
+namespace {
+
+// A raw TCP connection to 127.0.0.1:`port`, receives time out after `timeout`.
+struct raw_tcp {
+    int fd = -1;
+    raw_tcp(std::uint16_t port, std::chrono::milliseconds timeout) {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+        timeval tv{};
+        tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+        tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+        REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    }
+    ~raw_tcp() { ::close(fd); }
+    raw_tcp(const raw_tcp&) = delete;
+    raw_tcp& operator=(const raw_tcp&) = delete;
+    void send_all(const std::string& bytes) const {
+        std::size_t done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+            if (n < 0) return;  // the server closed: nothing more to send
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    // True when the server closes the connection before the receive timeout
+    // (whatever it sent before, e.g. its greeting, is read and dropped).
+    bool closed_by_peer() const {
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n == 0) return true;
+            if (n < 0) return errno == ECONNRESET;
+        }
+    }
+};
+
+std::uint16_t port_of(const std::string& endpoint) {
+    return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+}
+
+// A ZMTP 3.0 greeting of a client with `mechanism` (RFC 23), then a command
+// frame header that announces `size` bytes.
+std::string greeting_and_long_command(const std::string& mechanism, std::uint64_t size) {
+    std::string g(64, '\0');
+    g[0] = '\xff';
+    g[9] = '\x7f';
+    g[10] = 3;  // version 3.0
+    g[11] = 0;
+    g.replace(12, mechanism.size(), mechanism);
+    std::string frame(1, '\x06');  // command, 8-byte size
+    for (int shift = 56; shift >= 0; shift -= 8)
+        frame += static_cast<char>((size >> static_cast<unsigned>(shift)) & 0xff);
+    return g + frame + std::string(65536, 'h');
+}
+
+}  // namespace
+
+TEST_CASE("make_curve_server sets a finite maxmsgsize, to be raised on request", "[cert][curve]") {
+    const auto cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    CHECK(zmqraii::default_server_max_message_size == 1024 * 1024);
+
+    zmqraii::socket s(ctx, zmqraii::socket_type::router);
+    zmqraii::make_curve_server(s, cert);
+    CHECK(s.get(zmqraii::option::maxmsgsize) == zmqraii::default_server_max_message_size);
+
+    zmqraii::socket big(ctx, zmqraii::socket_type::router);
+    zmqraii::make_curve_server(big, cert, 64 * 1024 * 1024);
+    CHECK(big.get(zmqraii::option::maxmsgsize) == 64 * 1024 * 1024);
+
+    zmqraii::socket unbounded(ctx, zmqraii::socket_type::router);
+    zmqraii::make_curve_server(unbounded, cert, -1);
+    CHECK(unbounded.get(zmqraii::option::maxmsgsize) == -1);
+
+    for (const std::int64_t bad : {std::int64_t{0}, std::int64_t{-2}}) {
+        zmqraii::socket refused(ctx, zmqraii::socket_type::router);
+        const auto r = outcome_of([&] { zmqraii::make_curve_server(refused, cert, bad); });
+        CHECK(r.code == EINVAL);
+        CHECK_THAT(r.what, contains("max_message_size"));
+        CHECK(refused.get(zmqraii::option::mechanism) == ZMQ_NULL);
+    }
+}
+
+TEST_CASE("a CURVE server refuses a frame above its maxmsgsize", "[cert][curve][tcp]") {
+    const auto server_cert = zmqraii::certificate::generate();
+    const auto client_cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket server(ctx, zmqraii::socket_type::pull, "curve server");
+    zmqraii::make_curve_server(server, server_cert, 64 * 1024);
+    zmqraii::socket_monitor events(ctx, server);
+    server.bind("tcp://127.0.0.1:*");
+
+    zmqraii::socket client(ctx, zmqraii::socket_type::push, "curve client");
+    zmqraii::make_curve_client(client, client_cert, server_cert.public_key());
+    client.connect(server.last_endpoint());
+    // The largest payload that fits: CURVE adds 33 bytes to a frame on the wire.
+    client.send(std::string(64 * 1024 - 33, 'a'));
+    const auto fits = server.recv_for(must_happen);
+    REQUIRE(fits);
+    CHECK(fits->size() == 64 * 1024 - 33);
+    client.send(std::string(64 * 1024 - 32, 'b'));  // one byte too many
+    CHECK(wait_for(events, zmqraii::event_kind::disconnected));
+    CHECK_FALSE(server.recv_for(300ms));
+}
+
+TEST_CASE("an unauthenticated CURVE handshake cannot announce more than maxmsgsize",
+          "[cert][curve][tcp]") {
+    const auto server_cert = zmqraii::certificate::generate();
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket server(ctx, zmqraii::socket_type::router, "curve server");
+    zmqraii::make_curve_server(server, server_cert);  // the default limit
+    server.bind("tcp://127.0.0.1:*");
+    // A HELLO that announces 128 MiB: the server closes the connection as soon as
+    // it reads the size, instead of waiting for (and buffering) 128 MiB.
+    raw_tcp peer(port_of(server.last_endpoint()), must_happen);
+    peer.send_all(greeting_and_long_command("CURVE", 128u << 20));
+    CHECK(peer.closed_by_peer());
+
+    SECTION("without a limit, the same connection stays open (libzmq's default)") {
+        zmqraii::socket open_server(ctx, zmqraii::socket_type::router, "unbounded");
+        zmqraii::make_curve_server(open_server, server_cert, -1);
+        open_server.bind("tcp://127.0.0.1:*");
+        raw_tcp waiting(port_of(open_server.last_endpoint()), 500ms);
+        waiting.send_all(greeting_and_long_command("CURVE", 128u << 20));
+        CHECK_FALSE(waiting.closed_by_peer());
+    }
+}
+
 TEST_CASE("pyzmq reads our certificate files and we read pyzmq's", "[cert][file][interop]") {
     if (!have_pyzmq()) {
         WARN("no /usr/bin/python3 with zmq.auth (Debian python3-zmq): interop not checked");
@@ -388,6 +828,14 @@ TEST_CASE("pyzmq reads our certificate files and we read pyzmq's", "[cert][file]
     run("/usr/bin/python3 -c 'import sys, zmq.auth; "
         "zmq.auth.create_certificates(sys.argv[1], \"theirs\", {\"name\": \"py\"})' " +
         dir.path.string());
+    // pyzmq writes the secret file with the umask's mode (0644 with umask 022):
+    // refused until it is made private.
+    const std::string their_secret = dir.file("theirs.key_secret");
+    REQUIRE(::chmod(their_secret.c_str(), 0644) == 0);
+    const auto refused = outcome_of([&] { zmqraii::certificate::load(dir.file("theirs.key")); });
+    CHECK(refused.code == EACCES);
+    CHECK_THAT(refused.what, contains("chmod 600 " + their_secret));
+    REQUIRE(::chmod(their_secret.c_str(), 0600) == 0);
     const auto theirs = zmqraii::certificate::load(dir.file("theirs.key"));
     REQUIRE(theirs.has_secret());
     CHECK(zmqraii::curve_public_from_secret(theirs.secret_key()) == theirs.public_key());

@@ -3,6 +3,7 @@
 // vector, round trips, errors that name what is wrong, and a CURVE-encrypted PAIR.
 #include "catch.hpp"
 
+#include <zmqraii/cert.hpp>
 #include <zmqraii/curve.hpp>
 #include <zmqraii/zmqraii.hpp>
 
@@ -106,6 +107,31 @@ TEST_CASE("z85_decode names what is wrong with bad text", "[curve][z85]") {
         CHECK_THAT(what, contains("0xFFFFFFFF"));
     }
     SECTION("empty text is zero bytes") { CHECK(zmqraii::z85_decode("").empty()); }
+}
+
+TEST_CASE("z85_problem says what is wrong without throwing; errors say it once", "[curve][z85]") {
+    using zmqraii::detail::z85_problem;
+    CHECK(z85_problem("HelloWorld").empty());
+    CHECK(z85_problem("").empty());
+    CHECK_THAT(z85_problem("Hell"), contains("multiple of 5 characters long, got 4"));
+    CHECK_THAT(z85_problem("Hello~orld"), contains("character '~' at position 5"));
+    // Unquoted, for secrets: the position only.
+    CHECK(z85_problem("Hello~orld", false) == "character at position 5 is not in the Z85 alphabet");
+    CHECK_THAT(z85_problem("HelloWorld#####"), contains("above 0xFFFFFFFF"));
+
+    // The errno text appears once, at the end, whoever adds context.
+    const auto once = [](const std::string& what) {
+        const std::string text = zmqraii::error(EINVAL, "x").code().message();
+        std::size_t n = 0;
+        for (std::size_t at = what.find(text); at != std::string::npos;
+             at = what.find(text, at + 1))
+            ++n;
+        return n == 1 && what.size() >= text.size() &&
+               what.compare(what.size() - text.size(), text.size(), text) == 0;
+    };
+    CHECK(once(error_of([] { zmqraii::z85_decode("Hello~orld"); }).second));
+    CHECK(once(error_of([] { zmqraii::curve_public_from_secret(std::string(40, '~')); }).second));
+    CHECK(once(error_of([] { zmqraii::certificate::from_public(std::string(40, ' ')); }).second));
 }
 
 TEST_CASE("has() reports the capabilities of the linked libzmq", "[curve][version]") {

@@ -11,8 +11,11 @@
 #include <zmqraii/auth.hpp>
 #include <zmqraii/zmqraii.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -141,6 +144,40 @@ std::string temp_file_path(const std::string& stem) {
         .string();
 }
 
+// Writes `text` to `path` with `mode` (a passwords file is private: 0600).
+void write_file(const std::string& path, const std::string& text, ::mode_t mode = 0600) {
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << text;
+        REQUIRE(out.good());
+    }
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+}
+
+// The errno and what() of the zmqraii::error `fn` throws; code 0 when it returns.
+struct outcome {
+    int code = 0;
+    std::string what;
+};
+template <class Fn>
+outcome outcome_of(Fn fn) {
+    try {
+        fn();
+    } catch (const zmqraii::error& e) {
+        return {e.num(), e.what()};
+    }
+    return {};
+}
+
+// True when `text` has a byte that a terminal or a log reader treats as a
+// control character (or any byte outside printable ASCII).
+bool has_raw_control_byte(const std::string& text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u >= 0x7f;
+    });
+}
+
 }  // namespace
 
 // ---- the handler's protocol, with hand-made requests ----------------------------
@@ -249,6 +286,75 @@ TEST_CASE("authenticator address filters: allow list, deny list, per domain", "[
     }
 }
 
+TEST_CASE("address filters compare addresses, not their spelling", "[zap]") {
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+    const auto status = [&](const std::string& address) {
+        return zap_request(ctx, request("", address, "NULL"))[2];
+    };
+    SECTION("an IPv4 entry matches the IPv4-mapped IPv6 address of a dual-stack socket") {
+        auth.deny("127.0.0.1");
+        for (const char* a : {"127.0.0.1", "::ffff:127.0.0.1", "::FFFF:127.0.0.1", "::ffff:7f00:1",
+                              "0:0:0:0:0:ffff:7f00:0001"}) {
+            INFO(a);
+            CHECK(status(a) == "400");
+        }
+        CHECK(status("127.0.0.2") == "200");
+        CHECK(status("::1") == "200");
+        CHECK(status("::7f00:1") == "200");  // IPv4-compatible, not mapped: another address
+    }
+    SECTION("an IPv4-mapped entry matches the IPv4 form") {
+        auth.allow("::ffff:10.0.0.1");
+        CHECK(status("10.0.0.1") == "200");
+        CHECK(status("10.0.0.2") == "400");
+    }
+    SECTION("IPv6 spellings: zeros, case, the zone of a link-local address") {
+        auth.deny("::1");
+        auth.deny("2001:DB8::A");
+        auth.deny("fe80::1");
+        for (const char* a : {"0:0:0:0:0:0:0:1", "0000:0000::0001", "2001:db8:0:0:0:0:0:a",
+                              "2001:0db8::000a", "fe80::1%eth0", "FE80::1%2"}) {
+            INFO(a);
+            CHECK(status(a) == "400");
+        }
+        CHECK(status("2001:db8::b") == "200");
+    }
+    SECTION("peers without an IP address: an ipc client passes a deny list, fails an allow list") {
+        auth.deny("127.0.0.1");
+        CHECK(status("localhost:1000:1000:4242") == "200");
+        CHECK(status("") == "200");
+        auth.allow("127.0.0.1", "strict");
+        CHECK(zap_request(ctx, request("strict", "localhost:1000:1000:4242", "NULL"))[2] == "400");
+    }
+}
+
+TEST_CASE("allow and deny refuse what is not an IP address", "[zap]") {
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+    const std::vector<std::string> bad_addresses = {"localhost",    "",
+                                                    "10.0.0.0/8",   "1.2.3",
+                                                    "01.2.3.4",     "256.1.1.1",
+                                                    "1.2.3.4.5",    "fe80::1%eth0",
+                                                    "1::2::3",      " 127.0.0.1",
+                                                    "127.0.0.1 ",   "12345::",
+                                                    "::ffff:1.2.3", std::string("127.0.0.1\0", 10),
+                                                    "example.org"};
+    for (const std::string& bad : bad_addresses) {
+        INFO("'" << bad << "'");
+        for (const bool deny : {true, false}) {
+            const auto r =
+                outcome_of([&] { deny ? auth.deny(bad) : auth.allow(bad, "some domain"); });
+            CHECK(r.code == EINVAL);
+            CHECK_THAT(r.what, contains(deny ? "authenticator deny" : "authenticator allow"));
+            CHECK_THAT(r.what, contains("is not an IP address"));
+            CHECK_FALSE(has_raw_control_byte(r.what));
+        }
+    }
+    // Nothing was added: every address still passes, in every domain.
+    CHECK(zap_request(ctx, request("", "127.0.0.1", "NULL"))[2] == "200");
+    CHECK(zap_request(ctx, request("some domain", "10.0.0.1", "NULL"))[2] == "200");
+}
+
 TEST_CASE("authenticator credentials per domain fall back to all_domains", "[zap]") {
     zmqraii::context ctx;
     zmqraii::authenticator auth(ctx);
@@ -305,20 +411,14 @@ TEST_CASE("PLAIN users from a passwords file", "[zap][plain]") {
     const auto plain = [&](const std::string& user, const std::string& pw) {
         return zap_request(ctx, request("", "127.0.0.1", "PLAIN", {user, pw}))[2];
     };
-    {
-        std::ofstream out(path);
-        out << "# users\n\nadmin=secret\r\nbob=pa=ss word\n";
-    }
+    write_file(path, "# users\n\nadmin=secret\r\nbob=pa=ss word\n");
     auth.load_plain_users(path);
     CHECK(plain("admin", "secret") == "200");
     CHECK(plain("bob", "pa=ss word") == "200");  // everything after the first '='
     CHECK(plain("bob", "pa") == "400");
 
     SECTION("a bad line names the file and line, never the line's text") {
-        {
-            std::ofstream out(path);
-            out << "carol=ok\nhunter2-no-equals-sign\n";
-        }
+        write_file(path, "carol=ok\nhunter2-no-equals-sign\n");
         try {
             auth.load_plain_users(path);
             FAIL("expected an error");
@@ -339,6 +439,53 @@ TEST_CASE("PLAIN users from a passwords file", "[zap][plain]") {
             CHECK(e.code() == std::errc::no_such_file_or_directory);
             CHECK_THAT(std::string(e.what()), contains(path));
         }
+    }
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("a passwords file is read only if it is a private regular file", "[zap][plain][file]") {
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+    const std::string path = temp_file_path("zmqraii-passwords-mode");
+    const auto plain = [&](const std::string& user, const std::string& pw) {
+        return zap_request(ctx, request("", "127.0.0.1", "PLAIN", {user, pw}))[2];
+    };
+
+    SECTION("group or others may read it: refused, saying how to fix it") {
+        for (const ::mode_t mode : {0640, 0644, 0666, 0604}) {
+            write_file(path, "admin=pa55word-xyz\n", mode);
+            const auto r = outcome_of([&] { auth.load_plain_users(path); });
+            CHECK(r.code == EACCES);
+            CHECK_THAT(r.what, contains("authenticator load_plain_users " + path));
+            CHECK_THAT(r.what, contains("chmod 600 " + path));
+            CHECK_THAT(r.what, !contains("pa55word"));
+            CHECK(plain("admin", "pa55word-xyz") == "400");  // nothing loaded
+        }
+        auth.load_plain_users(path, zmqraii::authenticator::all_domains,
+                              zmqraii::secret_file_permissions::any);
+        CHECK(plain("admin", "pa55word-xyz") == "200");
+        write_file(path, "admin=pa55word-xyz\n", 0400);
+        auth.clear_plain_users();
+        auth.load_plain_users(path);
+        CHECK(plain("admin", "pa55word-xyz") == "200");
+    }
+    SECTION("a FIFO is refused at once, not waited on") {
+        REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+        auto done = std::async(std::launch::async,
+                               [&] { return outcome_of([&] { auth.load_plain_users(path); }); });
+        if (done.wait_for(5s) != std::future_status::ready) {
+            const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);  // wake it
+            if (fd >= 0) ::close(fd);
+            done.wait();
+            FAIL("load_plain_users blocked on a FIFO");
+        }
+        const auto r = done.get();
+        CHECK(r.code == EINVAL);
+        CHECK_THAT(r.what, contains(path + ": is a FIFO (named pipe), not a regular file"));
+    }
+    SECTION("a directory") {
+        std::filesystem::create_directory(path);
+        CHECK(outcome_of([&] { auth.load_plain_users(path); }).code == EISDIR);
     }
     std::filesystem::remove(path);
 }
@@ -391,6 +538,153 @@ TEST_CASE("the log receives every decision and never a password", "[zap][log]") 
     }
 }
 
+TEST_CASE("the log escapes what peers choose: a user name cannot forge a log line", "[zap][log]") {
+    std::ostringstream out;  // outlives auth, whose handler writes to it
+    decision_log log;
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+    auth.add_plain_user("alice", "pw");
+    auth.set_log(out);
+    const std::string forged =
+        "mallory\nZAP 200 PLAIN domain=\"\" address=10.0.0.1 client=\"admin\": OK (user id "
+        "\"admin\")";
+    CHECK(zap_request(ctx, request("", "10.0.0.1", "PLAIN", {forged, "guess"}))[2] == "400");
+    CHECK(zap_request(ctx, request("d\"o\\m\x1b[2J\r\t\x7f", "10.0.0.1", "PLAIN",
+                                   {"bob\x01\xff", "guess"}))[2] == "400");
+    CHECK(zap_request(ctx, request("", "10.0.0.1", "PLAIN", {std::string(300, 'u'), "guess"}))[2] ==
+          "400");
+    auth.stop();  // joins the handler: its writes happen before the read
+    const std::string text = out.str();
+    // Three decisions, three lines: the forged one is inside a quoted field.
+    CHECK(std::count(text.begin(), text.end(), '\n') == 3);
+    std::istringstream lines(text);
+    std::string line;
+    std::vector<std::string> seen;
+    while (std::getline(lines, line)) {
+        CHECK_FALSE(has_raw_control_byte(line));
+        CHECK(line.rfind("ZAP 400 PLAIN domain=", 0) == 0);
+        seen.push_back(line);
+    }
+    REQUIRE(seen.size() == 3);
+    CHECK_THAT(seen[0],
+               contains("client=\"mallory\\nZAP 200 PLAIN domain=\\\"\\\" address=10.0.0.1 "
+                        "client=\\\"admin\\\": OK (user id \\\"admin\\\")\""));
+    CHECK_THAT(seen[1], contains("domain=\"d\\\"o\\\\m\\x1b[2J\\r\\t\\x7f\""));
+    CHECK_THAT(seen[1], contains("client=\"bob\\x01\\xff\""));
+    // A long field is cut, and says how long it was.
+    CHECK_THAT(seen[2], contains("client=\"" + std::string(128, 'u') + "\"...(300 bytes)"));
+    CHECK(seen[2].size() < 400);
+
+    SECTION("a real PLAIN client over tcp") {
+        zmqraii::context ctx2(quick_linger());
+        zmqraii::authenticator auth2(ctx2);
+        log.attach(auth2);
+        server srv(ctx2, [](zmqraii::socket& s) { zmqraii::make_plain_server(s); });
+        zmqraii::socket client(ctx2, zmqraii::socket_type::push, "forger");
+        zmqraii::make_plain_client(client, forged, "guess");
+        expect_refused(srv, client);
+        const auto decisions = log.get();
+        REQUIRE_FALSE(decisions.empty());
+        CHECK(decisions.front().client == forged);  // the callback gets the raw field
+        const std::string one = decisions.front().to_string();
+        CHECK(one.find('\n') == std::string::npos);
+        CHECK_THAT(one, contains("client=\"mallory\\nZAP 200"));
+    }
+}
+
+TEST_CASE("a ZAP request that breaks RFC 27's layout gets 500 and logs nothing of it",
+          "[zap][log]") {
+    decision_log log;
+    zmqraii::context ctx;
+    zmqraii::authenticator auth(ctx);
+    log.attach(auth);
+    const std::string password = "hunter2-secret";
+    auth.add_plain_user("alice", password);
+
+    // Sends the frames as they are with a DEALER (a REQ would add the
+    // delimiter) and returns the reply's frames.
+    const auto raw_request = [&](const std::vector<std::string>& frames) {
+        zmqraii::socket dealer(ctx, zmqraii::socket_type::dealer, "raw zap client");
+        dealer.connect(std::string(zmqraii::authenticator::endpoint));
+        for (std::size_t i = 0; i < frames.size(); ++i)
+            dealer.send(std::string_view(frames[i]), i + 1 < frames.size()
+                                                         ? zmqraii::send_flags::more
+                                                         : zmqraii::send_flags::none);
+        std::vector<std::string> out;
+        if (auto reply = zmqraii::recv_multipart_for(dealer, must_happen))
+            for (const auto& part : *reply) out.push_back(part.to_string());
+        return out;
+    };
+    // The one decision logged: no credential in it, and nothing of a request
+    // whose layout is broken.
+    const auto check_log = [&] {
+        const auto seen = log.get();
+        REQUIRE(seen.size() == 1);
+        const zmqraii::zap_decision& d = seen.front();
+        CHECK_THAT(d.to_string(), !contains("hunter2"));
+        for (const std::string* field : {&d.domain, &d.address, &d.mechanism, &d.client})
+            CHECK(field->find("hunter2") == std::string::npos);
+        return d;
+    };
+    const std::vector<std::string> well_formed = {"", "1.0",   "7",     "dom",   "127.0.0.1",
+                                                  "", "PLAIN", "alice", password};
+
+    SECTION("the request of issue 11: no empty delimiter frame") {
+        const auto reply =
+            raw_request(std::vector<std::string>(well_formed.begin() + 1, well_formed.end()));
+        const auto d = check_log();
+        CHECK(d.status == 500);
+        CHECK(d.domain.empty());
+        CHECK(d.address.empty());
+        REQUIRE(reply.size() == 7);
+        CHECK(reply[0].empty());  // the reply has the delimiter
+        CHECK(reply[1] == "1.0");
+        CHECK(reply[3] == "500");
+        CHECK_THAT(reply[4], contains("delimiter"));
+    }
+    SECTION("an extra frame shifts the fields") {
+        auto shifted = well_formed;
+        shifted.insert(shifted.begin() + 1, "");
+        const auto reply = raw_request(shifted);
+        CHECK(check_log().status == 500);
+        REQUIRE(reply.size() == 7);
+        CHECK(reply[3] == "500");
+    }
+    SECTION("three PLAIN credential frames") {
+        auto three = well_formed;
+        three.push_back(password);
+        const auto reply = raw_request(three);
+        const auto d = check_log();
+        CHECK(d.status == 500);
+        CHECK(d.client.empty());
+        REQUIRE(reply.size() == 7);
+        CHECK(reply[2] == "7");  // the request id, echoed
+        CHECK(reply[3] == "500");
+    }
+    SECTION("a mechanism without rules: its credential is not logged") {
+        auto gssapi = well_formed;
+        gssapi[6] = "GSSAPI";
+        gssapi.pop_back();
+        gssapi.back() = password;  // the principal
+        const auto reply = raw_request(gssapi);
+        const auto d = check_log();
+        CHECK(d.status == 400);
+        CHECK(d.client.empty());
+        REQUIRE(reply.size() == 7);
+        CHECK(reply[3] == "400");
+    }
+    SECTION("a well-formed request, for comparison") {
+        const auto reply = raw_request(well_formed);
+        const auto d = check_log();
+        CHECK(d.status == 200);
+        CHECK(d.domain == "dom");
+        CHECK(d.client == "alice");
+        REQUIRE(reply.size() == 7);
+        CHECK(reply[3] == "200");
+        CHECK(reply[5] == "alice");
+    }
+}
+
 TEST_CASE("configuration from other threads while the handler decides", "[zap][threads]") {
     zmqraii::context ctx;
     zmqraii::authenticator auth(ctx);
@@ -424,6 +718,25 @@ TEST_CASE("make_plain_server and make_plain_client refuse what cannot work", "[z
     zmqraii::make_plain_client(client, "alice", "pw");
     CHECK(client.get(zmqraii::option::mechanism) == ZMQ_PLAIN);
     CHECK(client.get(zmqraii::option::plain_username) == "alice");
+}
+
+TEST_CASE("make_plain_server sets a finite maxmsgsize, to be raised on request", "[zap][plain]") {
+    zmqraii::context_options opts;
+    opts.linger = 0ms;
+    zmqraii::context ctx(opts);
+    zmqraii::socket s(ctx, zmqraii::socket_type::pull);
+    zmqraii::make_plain_server(s);
+    CHECK(s.get(zmqraii::option::maxmsgsize) == zmqraii::default_server_max_message_size);
+    CHECK(s.get(zmqraii::option::maxmsgsize) == 1024 * 1024);
+    zmqraii::socket big(ctx, zmqraii::socket_type::pull);
+    zmqraii::make_plain_server(big, 8 * 1024 * 1024);
+    CHECK(big.get(zmqraii::option::maxmsgsize) == 8 * 1024 * 1024);
+    zmqraii::socket unbounded(ctx, zmqraii::socket_type::pull);
+    zmqraii::make_plain_server(unbounded, -1);
+    CHECK(unbounded.get(zmqraii::option::maxmsgsize) == -1);
+    zmqraii::socket refused(ctx, zmqraii::socket_type::pull);
+    CHECK_THROWS_WITH(zmqraii::make_plain_server(refused, 0), contains("max_message_size 0"));
+    CHECK(refused.get(zmqraii::option::mechanism) == ZMQ_NULL);
 }
 
 // ---- real handshakes over tcp ------------------------------------------------------
@@ -499,6 +812,23 @@ TEST_CASE("PLAIN: the right password gets through, a wrong one gets nothing", "[
     }
 }
 
+TEST_CASE("PLAIN: a frame above the server's maxmsgsize is refused", "[zap][plain][tcp]") {
+    zmqraii::context ctx(quick_linger());
+    zmqraii::authenticator auth(ctx);
+    auth.add_plain_user("alice", "wonderland");
+    server srv(ctx, [](zmqraii::socket& s) { zmqraii::make_plain_server(s); });  // 1 MiB
+    zmqraii::socket client(ctx, zmqraii::socket_type::push, "alice");
+    zmqraii::make_plain_client(client, "alice", "wonderland");
+    client.connect(srv.endpoint);
+    client.send(std::string(1024 * 1024, 'a'));  // exactly the limit: accepted
+    const auto fits = srv.sock.recv_for(must_happen);
+    REQUIRE(fits);
+    CHECK(fits->size() == 1024 * 1024);
+    client.send(std::string(1024 * 1024 + 1, 'b'));  // one byte more: the peer is dropped
+    CHECK(wait_for(srv.events, zmqraii::event_kind::disconnected));
+    CHECK_FALSE(srv.sock.recv_for(nothing_arrives));
+}
+
 TEST_CASE("NULL: a denied address gets nothing through, an allowed one does", "[zap][null][tcp]") {
     zmqraii::context ctx(quick_linger());
     zmqraii::authenticator auth(ctx);
@@ -526,6 +856,48 @@ TEST_CASE("NULL: a denied address gets nothing through, an allowed one does", "[
     SECTION("in the allow list") {
         auth.allow("127.0.0.1");
         CHECK(expect_accepted(srv, client) == "anonymous");
+    }
+}
+
+TEST_CASE("a dual-stack server: a deny list stops IPv4 clients, an allow list lets them in",
+          "[zap][null][tcp]") {
+    zmqraii::context ctx(quick_linger());
+    zmqraii::authenticator auth(ctx);
+    // A server with IPv6 on reports an IPv4 peer as ::ffff:127.0.0.1.
+    for (const char* bind_to : {"tcp://[::ffff:127.0.0.1]:*", "tcp://*:*"}) {
+        INFO(bind_to);
+        SECTION(std::string("deny, bound to ") + bind_to) {
+            auth.deny("127.0.0.1");
+            zmqraii::socket srv(ctx, zmqraii::socket_type::pull, "dual-stack server");
+            srv.set(zmqraii::option::ipv6, true);
+            srv.set(zmqraii::option::zap_domain, "local");
+            zmqraii::socket_monitor events(ctx, srv);
+            srv.bind(bind_to);
+            const std::string port = srv.last_endpoint().substr(srv.last_endpoint().rfind(':') + 1);
+            zmqraii::socket client(ctx, zmqraii::socket_type::push, "ipv4 client");
+            client.set(zmqraii::option::handshake_ivl, 500ms);
+            client.connect("tcp://127.0.0.1:" + port);
+            for (int i = 0; i < 20; ++i) CHECK(client.try_send("message " + std::to_string(i)));
+            const auto failed = wait_for(events, zmqraii::event_kind::handshake_failed_auth);
+            REQUIRE(failed);
+            CHECK(failed->value == 400);
+            CHECK_FALSE(srv.recv_for(nothing_arrives));
+        }
+        SECTION(std::string("allow, bound to ") + bind_to) {
+            auth.allow("127.0.0.1");
+            zmqraii::socket srv(ctx, zmqraii::socket_type::pull, "dual-stack server");
+            srv.set(zmqraii::option::ipv6, true);
+            srv.set(zmqraii::option::zap_domain, "local");
+            srv.bind(bind_to);
+            const std::string port = srv.last_endpoint().substr(srv.last_endpoint().rfind(':') + 1);
+            zmqraii::socket client(ctx, zmqraii::socket_type::push, "ipv4 client");
+            client.connect("tcp://127.0.0.1:" + port);
+            client.send("let me in");
+            const auto m = srv.recv_for(must_happen);
+            REQUIRE(m);
+            CHECK(m->property("User-Id") == "anonymous");
+            CHECK(m->property("Peer-Address") == "::ffff:127.0.0.1");
+        }
     }
 }
 

@@ -4,11 +4,13 @@
 /// thread, that decides which peers may connect to the context's NULL, PLAIN
 /// and CURVE server sockets.
 ///
-/// - IP address allow and deny lists.
-/// - PLAIN users and passwords, in memory or from a `user=password` file.
+/// - IP address allow and deny lists, compared as addresses (127.0.0.1 and
+///   <tt>\::ffff:127.0.0.1</tt> are one address).
+/// - PLAIN users and passwords, in memory or from a private `user=password` file.
 /// - CURVE client public keys: a list (or a directory of certificates, cert.hpp),
 ///   or any key.
-/// - A log of every decision, off by default, that never contains a password.
+/// - A log of every decision, off by default, that never contains a password;
+///   what peers chose is escaped and bounded in it.
 ///
 /// make_plain_server() / make_plain_client() set up PLAIN sockets;
 /// make_curve_server() / make_curve_client() (cert.hpp) CURVE ones.
@@ -20,6 +22,8 @@
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
 #include <zmqraii/curve.hpp>
+#include <zmqraii/detail/ip_address.hpp>
+#include <zmqraii/detail/log_text.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
 #include <zmqraii/multipart.hpp>
@@ -33,6 +37,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,29 +55,55 @@ namespace zmqraii {
 /// One decision of the authenticator, as its log receives it.
 /**
  * Never contains a password or a secret key: for PLAIN `client` is the user
- * name, for CURVE the client's public key (Z85), for NULL empty.
+ * name, for CURVE the client's public key (Z85), for NULL empty. The fields
+ * hold the bytes of the request as they are (a user name may contain any byte);
+ * to_string() escapes and bounds them. For a request that does not follow
+ * RFC 27's layout (status 500) the fields that could not be trusted are empty.
  *
  * @par Thread Safety
  * A value: any thread may use it, one thread at a time.
  */
 struct zap_decision {
-    std::string domain;     ///< The ZAP domain of the server socket (may be empty).
-    std::string address;    ///< The peer's IP address (tcp); empty for other transports.
+    std::string domain;  ///< The ZAP domain of the server socket (may be empty).
+    /// The peer's address as libzmq reports it: an IP address for tcp (an IPv4
+    /// peer of a server with option::ipv6 on as <tt>\::ffff:a.b.c.d</tt>),
+    /// `localhost:uid:gid:pid` for ipc.
+    std::string address;
     std::string mechanism;  ///< "NULL", "PLAIN", "CURVE" (or what the request named).
     std::string client;     ///< PLAIN user name or CURVE public key (Z85); never a secret.
     int status = 0;         ///< 200 accepted, 400 refused, 500 request not understood.
     std::string reason;     ///< Why, in words ("OK", "address is denied", ...).
     std::string user_id;    ///< The user id given to an accepted connection.
 
-    /// One line: `ZAP 400 PLAIN domain="d" address=127.0.0.1 client="bob": invalid
-    /// user name or password`.
+    /// One line of printable ASCII: `ZAP 400 PLAIN domain="d" address=127.0.0.1
+    /// client="bob": invalid user name or password`.
+    /**
+     * Every field is escaped (`\"`, `\\`, `\n`, `\r`, `\t`, and `\xNN` for any
+     * other byte outside printable ASCII), so no field can end the line or fake
+     * another field. The domain, client and user id are quoted and cut after
+     * 128 bytes, followed by `...(<size> bytes)`; an empty mechanism or
+     * address prints as `-`.
+     */
     std::string to_string() const {
-        std::string s = "ZAP " + std::to_string(status) + " " + mechanism + " domain=\"" + domain +
-                        "\" address=" + (address.empty() ? std::string("-") : address);
-        if (!client.empty()) s += " client=\"" + client + "\"";
-        s += ": " + reason;
-        if (status == 200) s += " (user id \"" + user_id + "\")";
+        std::string s = "ZAP " + std::to_string(status) + " " + word(mechanism, 20) +
+                        " domain=" + detail::quoted(domain) + " address=" + word(address, 64);
+        if (!client.empty()) s += " client=" + detail::quoted(client);
+        s += ": " + detail::escape_text(reason, 256);
+        if (status == 200) s += " (user id " + detail::quoted(user_id) + ")";
         return s;
+    }
+
+private:
+    // `text` as it is when it is short and made of characters that cannot
+    // confuse a reader of the line (letters, digits, ". : % _ -"), else quoted.
+    static std::string word(const std::string& text, std::size_t max_bytes) {
+        if (text.empty()) return "-";
+        const bool plain =
+            text.size() <= max_bytes && std::all_of(text.begin(), text.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == ':' || c == '%' || c == '_' || c == '-';
+            });
+        return plain ? text : detail::quoted(text, max_bytes);
     }
 };
 
@@ -80,20 +111,23 @@ namespace detail {
 
 // The settings of one ZAP domain (or of all domains).
 struct zap_policy {
-    std::set<std::string> allow;  // addresses; non-empty: only these
-    std::set<std::string> deny;   // addresses refused
+    std::set<ip_address> allow;  // non-empty: only these
+    std::set<ip_address> deny;   // refused
     // PLAIN users; absent: this domain uses the all-domains users.
     std::optional<std::map<std::string, std::string>> plain_users;
     // CURVE keys (Z85); absent: this domain uses the all-domains keys.
     std::optional<std::set<std::string>> curve_keys;
     bool curve_any = false;  // meaningful when curve_keys has a value
 
-    bool address_ok(const std::string& a, std::string& why) const {
-        if (!allow.empty() && allow.count(a) == 0) {
-            why = "address is not in the allow list";
+    // `peer` is the request's address, parsed; empty when it is no IP address
+    // (ipc, or none): it fails an allow list and passes a deny list.
+    bool address_ok(const std::optional<ip_address>& peer, std::string& why) const {
+        if (!allow.empty() && (!peer || allow.count(*peer) == 0)) {
+            why = peer ? "address is not in the allow list"
+                       : "peer has no IP address, and an allow list is set";
             return false;
         }
-        if (deny.count(a) != 0) {
+        if (peer && deny.count(*peer) != 0) {
             why = "address is denied";
             return false;
         }
@@ -101,10 +135,13 @@ struct zap_policy {
     }
 };
 
+// The settings of every domain; "*" (authenticator::all_domains) is all of them.
+using zap_policies = std::map<std::string, zap_policy, std::less<>>;
+
 // What the parent's configuration calls and the worker thread share.
 struct zap_shared {
     std::mutex mutex;
-    std::map<std::string, zap_policy> policies;  // "*" = all domains
+    zap_policies policies;  // guarded by mutex
     // Held while the log callback runs, so that set_log() returns only once the
     // previous callback is no longer running (its target may then go).
     std::mutex log_mutex;
@@ -123,6 +160,121 @@ inline bool equal_secret(std::string_view a, std::string_view b) noexcept {
     }
     return diff == 0;
 }
+
+// The answer to one ZAP request: the decision, and the request id to echo.
+struct zap_verdict {
+    zap_decision decision;
+    std::string request_id;  // empty when the request's layout could not be read
+};
+
+// Decides one ZAP request, as the authenticator's handler thread does.
+//
+// `frames` are the request's frames after the routing id that the handler's
+// ROUTER socket adds: the empty delimiter frame, then RFC 27's version ("1.0"),
+// request id, domain, address, identity, mechanism, and the credentials of the
+// mechanism (NULL none, PLAIN user name and password, CURVE the client's 32-byte
+// public key). A request whose layout differs gets 500, and its decision keeps
+// none of its fields: when frames are missing or shifted, a password may sit in
+// any of them. Credentials never reach the decision but for the PLAIN user name
+// and the CURVE public key. Reads `policies` only (the caller holds the lock).
+inline zap_verdict zap_decide(const zap_policies& policies,
+                              const std::vector<std::string_view>& frames) {
+    zap_verdict v;
+    zap_decision& d = v.decision;
+    const auto refuse = [&v](int status, std::string why) {
+        v.decision.status = status;
+        v.decision.reason = std::move(why);
+        return v;
+    };
+    if (frames.empty() || !frames[0].empty())
+        return refuse(500, "malformed ZAP request: no empty delimiter frame after the routing id");
+    if (frames.size() >= 3) v.request_id = std::string(frames[2]);
+    if (frames.size() < 7)
+        return refuse(500, "malformed ZAP request: " + std::to_string(frames.size() - 1) +
+                               " frames after the delimiter, expected at least 6 (version, "
+                               "request id, domain, address, identity, mechanism)");
+    if (frames[1] != "1.0") return refuse(500, "unsupported ZAP version (expected 1.0)");
+    d.domain = std::string(frames[3]);
+    d.address = std::string(frames[4]);
+    d.mechanism = std::string(frames[6]);
+    const std::size_t credentials = frames.size() - 7;
+    std::size_t expected = 0;
+    if (d.mechanism == "PLAIN") expected = 2;
+    if (d.mechanism == "CURVE") expected = 1;
+    const bool known = d.mechanism == "NULL" || d.mechanism == "PLAIN" || d.mechanism == "CURVE";
+    if (known && credentials != expected)
+        return refuse(500, "malformed ZAP request: " + d.mechanism + " with " +
+                               std::to_string(credentials) + " credential frames, expected " +
+                               std::to_string(expected));
+    if (d.mechanism == "CURVE" && frames[7].size() != 32)
+        return refuse(500, "malformed ZAP request: a CURVE key of " +
+                               std::to_string(frames[7].size()) + " bytes, expected 32");
+
+    static const zap_policy nothing;
+    const auto all_it = policies.find(std::string_view("*"));
+    const zap_policy& all = all_it != policies.end() ? all_it->second : nothing;
+    const auto own = policies.find(d.domain);
+    const zap_policy* dom = own != policies.end() ? &own->second : nullptr;
+
+    const std::optional<ip_address> peer = parse_peer_address(d.address);
+    std::string why;
+    if (!all.address_ok(peer, why) || (dom && !dom->address_ok(peer, why))) return refuse(400, why);
+    if (d.mechanism == "NULL") {
+        d.user_id = "anonymous";
+    } else if (d.mechanism == "PLAIN") {
+        d.client = std::string(frames[7]);
+        const auto& users = (dom && dom->plain_users) ? dom->plain_users : all.plain_users;
+        if (!users || users->empty()) return refuse(400, "no PLAIN users are configured");
+        const auto u = users->find(d.client);
+        // The same answer for an unknown user and a wrong password.
+        if (u == users->end() || !equal_secret(u->second, frames[8]))
+            return refuse(400, "invalid user name or password");
+        d.user_id = d.client;
+    } else if (d.mechanism == "CURVE") {
+        d.client = z85_encode(frames[7].data(), frames[7].size());
+        const zap_policy& p = (dom && dom->curve_keys) ? *dom : all;
+        if (!p.curve_any && (!p.curve_keys || p.curve_keys->count(d.client) == 0))
+            return refuse(400, p.curve_keys && !p.curve_keys->empty()
+                                   ? "client key is not allowed"
+                                   : "no CURVE client keys are allowed");
+        d.user_id = d.client;
+    } else {
+        return refuse(400, "mechanism not supported");
+    }
+    d.status = 200;
+    d.reason = "OK";
+    return v;
+}
+
+// The users of a passwords file's text (see authenticator::load_plain_users()).
+// `where` names the file in errors, which give the line number, never its text.
+inline std::map<std::string, std::string> parse_plain_users(std::string_view text,
+                                                            const std::string& where) {
+    std::map<std::string, std::string> users;
+    for_each_line(text, [&](std::size_t line_no, std::string_view line) {
+        const std::size_t first = line.find_first_not_of(" \t");
+        if (first == std::string_view::npos || line[first] == '#') return;
+        const std::size_t eq = line.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            throw error(EINVAL, where + ": line " + std::to_string(line_no) +
+                                    (eq == 0 ? ": empty user name" : ": expected user=password"));
+        users[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+    });
+    return users;
+}
+
+// The address of allow() or deny(); throws EINVAL naming `op` when it is not
+// an IP address.
+inline ip_address parse_filter_address(std::string_view address, const char* op) {
+    if (const auto a = parse_ip(address)) return *a;
+    throw error(EINVAL, std::string(op) + " " + quoted(address, 64) +
+                            ": is not an IP address (an IPv4 address such as 192.0.2.7 or an "
+                            "IPv6 address such as 2001:db8::7; host names, networks and zones "
+                            "are not supported)");
+}
+
+// The largest passwords file load_plain_users() reads.
+inline constexpr std::size_t max_passwords_file_bytes = 1024 * 1024;
 
 }  // namespace detail
 
@@ -144,8 +296,12 @@ inline bool equal_secret(std::string_view a, std::string_view b) noexcept {
  * 1. The address filters: the peer's IP address must be in the allow list when
  *    there is one, and not in the deny list. The all_domains lists apply to every
  *    request, a domain's own lists to its requests as well; both must pass.
- *    Addresses are compared as text ("127.0.0.1", "::1"); peers over ipc or
- *    inproc have an empty address.
+ *    Addresses are compared as addresses, not as text: an IPv4 address equals
+ *    its IPv4-mapped IPv6 form (a server with option::ipv6 on reports IPv4
+ *    peers as <tt>\::ffff:a.b.c.d</tt>), IPv6 spellings are equal whatever their zeros
+ *    and case, and the zone of a link-local peer (`%eth0`) is ignored. A peer
+ *    without an IP address (ipc: `localhost:uid:gid:pid`) fails an allow list
+ *    and passes a deny list.
  * 2. The mechanism: NULL passes (user id "anonymous", as pyzmq gives it);
  *    PLAIN needs a configured user and the right password (user id: the user
  *    name); CURVE needs an allowed client key, or allow_any_curve() (user id:
@@ -155,9 +311,12 @@ inline bool equal_secret(std::string_view a, std::string_view b) noexcept {
  *    refused.
  *
  * Replies are 200 (accepted), 400 (refused) or 500 (a request that does not
- * follow RFC 27: wrong version, wrong number of frames). A refused client's
- * handshake fails; it gets no message through and the server receives nothing
- * from it.
+ * follow RFC 27's layout: no empty delimiter frame, wrong version, too few
+ * frames, the wrong number of credential frames for its mechanism). A refused
+ * client's handshake fails; it gets no message through and the server receives
+ * nothing from it. The handler is a ROUTER socket, so that it sees the
+ * delimiter frame: a REP socket would take every frame up to the first empty one
+ * as the envelope and shift the rest.
  *
  * @par Start and stop
  * The constructor starts the thread and returns once the handler is bound to
@@ -184,7 +343,10 @@ inline bool equal_secret(std::string_view a, std::string_view b) noexcept {
  * set_log() installs a callback that receives every decision (zap_decision),
  * called on the handler thread (not under the configuration mutex). It never
  * sees a password or a secret key. Off by default. Once set_log() returned, the
- * previous callback is not running and is never called again.
+ * previous callback is not running and is never called again. The fields are
+ * the peer's bytes as they are; zap_decision::to_string() (what
+ * set_log(std::ostream&) writes) escapes and bounds them, so a peer cannot
+ * write a line of its own into the log.
  *
  * @par Thread Safety
  * The configuration calls (allow(), deny(), add_plain_user(), ..., set_log())
@@ -241,15 +403,32 @@ public:
 
     /// Adds `address` to the allow list: once the list has an entry, only peers
     /// at listed addresses pass. Any thread.
+    /**
+     * @param address an IPv4 address (`192.0.2.7`) or an IPv6 address
+     *   (`2001:db8::7`, <tt>\::ffff:192.0.2.7</tt>); it matches every spelling of the
+     *   same address (see "What it decides").
+     * @param domain the ZAP domain it applies to; all_domains for every one.
+     * @throws error EINVAL when `address` is not an IP address (a host name, a
+     *   network such as `10.0.0.0/8`, an address with a zone, blanks around
+     *   it); nothing is added then.
+     */
     void allow(std::string_view address, std::string_view domain = all_domains) {
+        const detail::ip_address a = detail::parse_filter_address(address, "authenticator allow");
         std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        policy(domain).allow.emplace(address);
+        policy(domain).allow.insert(a);
     }
 
     /// Adds `address` to the deny list: peers at it are refused. Any thread.
+    /**
+     * @param address an IPv4 or IPv6 address, as for allow().
+     * @param domain the ZAP domain it applies to; all_domains for every one.
+     * @throws error EINVAL when `address` is not an IP address; nothing is
+     *   added then (a deny entry that could never match would be a hole).
+     */
     void deny(std::string_view address, std::string_view domain = all_domains) {
+        const detail::ip_address a = detail::parse_filter_address(address, "authenticator deny");
         std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        policy(domain).deny.emplace(address);
+        policy(domain).deny.insert(a);
     }
 
     // ---- PLAIN ----------------------------------------------------------------
@@ -274,25 +453,31 @@ public:
      * One `user=password` per line, as CZMQ's zauth reads it: the user name is
      * everything before the first `=`, the password everything after it (spaces
      * included); `#` comment lines and blank lines are skipped.
+     *
+     * The file holds passwords, so it is read as certificate::load() reads a
+     * secret key file: only a regular file (a FIFO or a device is refused at
+     * once, never waited on), of at most 1 MiB, that group and others may not
+     * access unless `permissions` is secret_file_permissions::any.
+     *
+     * @param path the passwords file.
+     * @param domain the ZAP domain whose users it replaces.
+     * @param permissions whether to refuse a file that group or others may access.
      * @throws error naming the file: its errno when it cannot be read; EINVAL
+     *   (EISDIR) for what is not a regular file; EFBIG above 1 MiB; EACCES,
+     *   saying how to fix the mode, when group or others may access it; EINVAL
      *   with the line number for a line without `=` or with an empty user name
      *   (the line itself is never printed: it may hold a password). On a throw
      *   nothing changes.
      */
-    void load_plain_users(const std::string& path, std::string_view domain = all_domains) {
+    void load_plain_users(
+        const std::string& path, std::string_view domain = all_domains,
+        secret_file_permissions permissions = secret_file_permissions::owner_only) {
         constexpr const char* op = "authenticator load_plain_users";
-        const std::string content = detail::read_small_file(path, op);
-        std::map<std::string, std::string> users;
-        detail::for_each_line(content, [&](std::size_t line_no, std::string_view line) {
-            const std::size_t first = line.find_first_not_of(" \t");
-            if (first == std::string_view::npos || line[first] == '#') return;
-            const std::size_t eq = line.find('=');
-            if (eq == std::string_view::npos || eq == 0)
-                throw error(EINVAL,
-                            std::string(op) + " " + path + ": line " + std::to_string(line_no) +
-                                (eq == 0 ? ": empty user name" : ": expected user=password"));
-            users[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
-        });
+        const detail::file_contents file =
+            detail::read_regular_file(path, op, detail::max_passwords_file_bytes);
+        detail::check_secret_file_mode(path, op, file.mode, permissions, "passwords");
+        std::map<std::string, std::string> users =
+            detail::parse_plain_users(file.data, std::string(op) + " " + path);
         std::lock_guard<std::mutex> lock(shared("configure").mutex);
         policy(domain).plain_users = std::move(users);
     }
@@ -401,7 +586,10 @@ private:
         std::shared_ptr<detail::zap_shared> shared;
 
         void operator()(worker_context& wc) {
-            socket zap(wc.context(), socket_type::rep, "zap handler");
+            // A ROUTER, not a REP: a REP takes every frame up to the first empty
+            // one as the envelope, so a request without its delimiter would
+            // reach handle() shifted (a password where the domain should be).
+            socket zap(wc.context(), socket_type::router, "zap handler");
             zap.set(option::linger, std::chrono::milliseconds(0));
             try {
                 zap.bind(endpoint);
@@ -436,90 +624,33 @@ private:
             }
         }
 
+        // `req`: the routing id of the requester, then its frames (zap_decide()).
         void handle(socket& zap, const multipart& req) {
-            zap_decision d;
-            const auto part = [&req](std::size_t i) {
-                return i < req.size() ? req[i].to_string() : std::string();
-            };
-            const std::string request_id = part(1);
-            d.domain = part(2);
-            d.address = part(3);
-            d.mechanism = part(5);
-            if (req.size() < 6) {
-                d.status = 500;
-                d.reason = "malformed ZAP request: " + std::to_string(req.size()) +
-                           " frames, expected at least 6";
-            } else if (part(0) != "1.0") {
-                d.status = 500;
-                d.reason = "unsupported ZAP version (expected 1.0)";
-            } else {
-                decide(req, d);
+            if (req.empty()) return;
+            std::vector<std::string_view> frames;
+            frames.reserve(req.size() - 1);
+            for (std::size_t i = 1; i < req.size(); ++i) frames.push_back(req[i].to_string_view());
+            detail::zap_verdict v;
+            {
+                std::lock_guard<std::mutex> lock(shared->mutex);
+                v = detail::zap_decide(shared->policies, frames);
             }
-            log(d);
+            log(v.decision);
             // Frame by frame with socket::send(string_view): libzmq copies the
             // bytes itself (a message built here and read by another thread
             // would be published through libzmq's queues, which ThreadSanitizer
             // cannot see).
+            const zap_decision& d = v.decision;
             const std::string status = std::to_string(d.status);
             const auto more = send_flags::more;
+            zap.send(req[0].to_string_view(), more);  // routing id
+            zap.send(std::string_view(), more);       // delimiter
             zap.send(std::string_view("1.0"), more);
-            zap.send(std::string_view(request_id), more);
+            zap.send(std::string_view(v.request_id), more);
             zap.send(std::string_view(status), more);
             zap.send(std::string_view(d.reason), more);
             zap.send(std::string_view(d.status == 200 ? d.user_id : std::string()), more);
             zap.send(std::string_view());  // no metadata
-        }
-
-        void decide(const multipart& req, zap_decision& d) {
-            const std::size_t credentials = req.size() - 6;
-            std::lock_guard<std::mutex> lock(shared->mutex);
-            const auto& all = shared->policies.at(std::string(all_domains));
-            const auto own = shared->policies.find(d.domain);
-            const detail::zap_policy* dom = own != shared->policies.end() ? &own->second : nullptr;
-            const auto refuse = [&d](int status, std::string why) {
-                d.status = status;
-                d.reason = std::move(why);
-            };
-            const auto wrong_frames = [&](std::size_t want) {
-                if (credentials == want) return false;
-                refuse(500, "malformed ZAP request: " + d.mechanism + " with " +
-                                std::to_string(credentials) + " credential frames, expected " +
-                                std::to_string(want));
-                return true;
-            };
-            std::string why;
-            if (!all.address_ok(d.address, why) || (dom && !dom->address_ok(d.address, why)))
-                return refuse(400, why);
-            if (d.mechanism == "NULL") {
-                if (wrong_frames(0)) return;
-                d.user_id = "anonymous";
-            } else if (d.mechanism == "PLAIN") {
-                if (wrong_frames(2)) return;
-                d.client = req[6].to_string();
-                const auto& users = (dom && dom->plain_users) ? dom->plain_users : all.plain_users;
-                if (!users || users->empty()) return refuse(400, "no PLAIN users are configured");
-                const auto u = users->find(d.client);
-                // The same answer for an unknown user and a wrong password.
-                if (u == users->end() || !detail::equal_secret(u->second, req[7].to_string_view()))
-                    return refuse(400, "invalid user name or password");
-                d.user_id = d.client;
-            } else if (d.mechanism == "CURVE") {
-                if (wrong_frames(1)) return;
-                if (req[6].size() != 32)
-                    return refuse(500, "malformed ZAP request: a CURVE key of " +
-                                           std::to_string(req[6].size()) + " bytes");
-                d.client = z85_encode(req[6].data(), req[6].size());
-                const detail::zap_policy& p = (dom && dom->curve_keys) ? *dom : all;
-                if (!p.curve_any && (!p.curve_keys || p.curve_keys->count(d.client) == 0))
-                    return refuse(400, p.curve_keys && !p.curve_keys->empty()
-                                           ? "client key is not allowed"
-                                           : "no CURVE client keys are allowed");
-                d.user_id = d.client;
-            } else {
-                return refuse(400, "mechanism not supported");
-            }
-            d.status = 200;
-            d.reason = "OK";
         }
 
         void log(const zap_decision& d) noexcept {
@@ -542,15 +673,29 @@ private:
 };
 
 /// Makes `s` a PLAIN server: its clients' user names and passwords go to the
-/// context's ZAP handler (authenticator).
+/// context's ZAP handler (authenticator). Also bounds the size of a frame it
+/// accepts.
 /**
  * PLAIN sends the password in clear text: use it on trusted networks only, or
  * use CURVE.
+ *
+ * Sets option::maxmsgsize to `max_message_size` (see
+ * default_server_max_message_size, cert.hpp): a peer that sends or announces
+ * a larger frame is disconnected before the server buffers it. Raise it through
+ * the argument, or set option::maxmsgsize afterwards (before bind()).
+ *
+ * @param s the server socket.
+ * @param max_message_size the largest frame in bytes; -1 for libzmq's "no limit".
  * @pre Call it before bind() and connect().
- * @throws error EINVAL when `s` already has an endpoint; as socket::set().
+ * @throws error EINVAL when `s` already has an endpoint or `max_message_size`
+ *   is neither positive nor -1 (nothing is set then); as socket::set().
  */
-inline void make_plain_server(socket& s) {
-    detail::check_not_connected(s, "make_plain_server");
+inline void make_plain_server(socket& s,
+                              std::int64_t max_message_size = default_server_max_message_size) {
+    constexpr const char* op = "make_plain_server";
+    detail::check_max_message_size(s, op, max_message_size);
+    detail::check_not_connected(s, op);
+    s.set(option::maxmsgsize, max_message_size);
     s.set(option::plain_server, true);
 }
 

@@ -7,9 +7,13 @@
 ///   (zmq.auth.create_certificates) use: `name.key` with the public key and
 ///   `name.key_secret` with both keys, the secret file created with mode 0600.
 /// - certificate::load(), certificate::load_public(), load_public_certificates():
-///   read them back; errors name the file and the line, never a secret.
+///   read them back; errors name the file and the line, never a secret. Only
+///   regular files are read (a FIFO or a device is refused without blocking), at
+///   most 64 KiB each, and a file that holds a secret key must not be accessible
+///   to group or others (secret_file_permissions).
 /// - make_curve_server() / make_curve_client(): set a socket's CURVE options
-///   from certificates. Call them before bind() / connect().
+///   from certificates. Call them before bind() / connect(). The server helper
+///   also bounds the size of one frame (default_server_max_message_size).
 ///
 /// The file format is a subset of ZPL (ZeroMQ RFC 4): `#` comment lines,
 /// sections at the start of a line, `name = "value"` lines indented by four
@@ -24,12 +28,18 @@
 ///     secret-key = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
 /// @endcode
 ///
-/// File functions use POSIX calls (open, rename, stat) and std::filesystem.
+/// A value is written between double quotes, or between single quotes when it
+/// contains a double quote (ZPL has no escapes; CZMQ reads both forms). A value
+/// with both kinds of quotes, a control character other than tab, or more than
+/// 512 bytes cannot be written, and certificate::set_meta() refuses it.
+///
+/// File functions use POSIX calls (open, fstat, rename) and std::filesystem.
 #ifndef ZMQRAII_CERT_HPP_INCLUDED
 #define ZMQRAII_CERT_HPP_INCLUDED
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/curve.hpp>
+#include <zmqraii/detail/log_text.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/options.hpp>
 #include <zmqraii/socket.hpp>
@@ -43,6 +53,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -54,32 +65,138 @@
 
 namespace zmqraii {
 
+/// Whether loading a file that holds a secret (a CURVE secret key, PLAIN
+/// passwords) checks the file's permission bits.
+/**
+ * A secret that group or others may read is no longer a secret, and one they may
+ * write can be replaced: ssh refuses such a private key file for the same
+ * reason. The owner of the file is not checked.
+ */
+enum class secret_file_permissions {
+    /// Refuse a file whose mode has any bit of 077 (group or others may read,
+    /// write or execute it), with an error that says to run `chmod 600`. The
+    /// default.
+    owner_only,
+    /// Load the file whatever its mode: for files whose access is controlled in
+    /// another way (an ACL, a group of trusted services, a read-only mount whose
+    /// mode cannot be changed).
+    any,
+};
+
 namespace detail {
 
-// Reads a file of at most 64 KiB; errors name the path.
-inline std::string read_small_file(const std::string& path, const char* op) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw error(errno, std::string(op) + " " + path + ": cannot open");
-    std::string out;
+// The largest certificate file that certificate::load() reads (and save() writes).
+inline constexpr std::size_t max_certificate_file_bytes = 64 * 1024;
+
+// Closes a file descriptor when it goes out of scope.
+class fd_guard {
+public:
+    explicit fd_guard(int fd) noexcept : fd_(fd) {}
+    fd_guard(const fd_guard&) = delete;
+    fd_guard& operator=(const fd_guard&) = delete;
+    ~fd_guard() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+// "a directory", "a FIFO (named pipe)", ... for a file that is not a regular file.
+inline const char* file_kind(::mode_t mode) noexcept {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+// A file's bytes and its permission bits.
+struct file_contents {
+    std::string data;
+    ::mode_t mode = 0;
+};
+
+// Reads the regular file `path`, of at most `max_bytes`. Opens it without
+// blocking (open() of a FIFO would wait for a writer; O_NOCTTY keeps a terminal
+// from becoming the controlling one), refuses anything that fstat() does not
+// call a regular file, and bounds the size before and while reading. Errors
+// name `op` and the path: the errno of the failed call, EISDIR or EINVAL for
+// what is not a regular file, EFBIG for a file that is too large.
+inline file_contents read_regular_file(const std::string& path, const char* op,
+                                       std::size_t max_bytes) {
+    const std::string where = std::string(op) + " " + path;
+    int raw = -1;
+    do {
+        raw = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    } while (raw < 0 && errno == EINTR);
+    if (raw < 0) throw error(errno, where + ": cannot open");
+    const fd_guard fd(raw);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw error(errno, where + ": cannot stat");
+    if (!S_ISREG(st.st_mode))
+        throw error(S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
+                    where + ": is " + file_kind(st.st_mode) + ", not a regular file");
+    const auto too_large = [&](std::uint64_t size) {
+        return error(EFBIG, where + ": " + std::to_string(size) + " bytes, more than the " +
+                                std::to_string(max_bytes) + " bytes this file may have");
+    };
+    if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) > max_bytes)
+        throw too_large(static_cast<std::uint64_t>(st.st_size));
+    file_contents out;
+    out.mode = st.st_mode;
     char buf[4096];
     for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
-            const int e = errno;
-            ::close(fd);
-            throw error(e, std::string(op) + " " + path + ": cannot read");
+            throw error(errno, where + ": cannot read");
         }
         if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > 65536) {
-            ::close(fd);
-            throw error(EINVAL, std::string(op) + " " + path +
-                                    ": larger than 64 KiB (not a certificate file)");
-        }
+        out.data.append(buf, static_cast<std::size_t>(n));
+        if (out.data.size() > max_bytes) throw too_large(out.data.size());  // it grew
     }
-    ::close(fd);
     return out;
+}
+
+// `path` as a shell word: as is when it has only characters a shell leaves
+// alone, else in single quotes.
+inline std::string shell_word(const std::string& path) {
+    const bool plain = !path.empty() && std::all_of(path.begin(), path.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("/._-+,:@%=").find(c) != std::string_view::npos;
+    });
+    if (plain) return path;
+    std::string out = "'";
+    for (char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// Throws error EACCES when `mode` lets group or others access a file that holds
+// `what` (a secret), unless `permissions` is secret_file_permissions::any.
+inline void check_secret_file_mode(const std::string& path, const char* op, ::mode_t mode,
+                                   secret_file_permissions permissions, const char* what) {
+    if (permissions == secret_file_permissions::any || (mode & 077) == 0) return;
+    char octal[16];
+    std::snprintf(octal, sizeof octal, "0%o", static_cast<unsigned>(mode & 07777));
+    throw error(EACCES, std::string(op) + " " + path + ": holds " + what + ", but its mode " +
+                            octal +
+                            " lets group or others access it; make it private with `chmod 600 " +
+                            shell_word(path) +
+                            "` (or pass zmqraii::secret_file_permissions::any to accept it)");
+}
+
+// The message of a zmqraii::error without the ": <errno text>" that
+// std::system_error appends: for wrapping it in a message of its own.
+inline std::string error_text(const error& e) {
+    std::string text = e.what();
+    const std::string suffix = ": " + e.code().message();
+    if (text.size() >= suffix.size() &&
+        text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
+        text.resize(text.size() - suffix.size());
+    return text;
 }
 
 /// Calls fn(line_no, line) for every line of `text`: 1-based numbers, without the
@@ -143,6 +260,10 @@ inline void write_file_replacing(const std::string& path, const std::string& con
 
 }  // namespace detail
 
+namespace detail {
+struct certificate_text;
+}  // namespace detail
+
 /// A CURVE certificate: a public key, optionally its secret key, and metadata.
 /**
  * A certificate always holds a valid public key (40 Z85 characters). A full
@@ -150,8 +271,11 @@ inline void write_file_replacing(const std::string& path, const std::string& con
  * load_public() reads, what a peer gives you) does not.
  *
  * Metadata are name/value pairs saved with the keys (`name`, `email`, ...).
- * Names are 1 to 64 characters of letters, digits and `$-_@.&+/`; values are
- * text without double quotes or line breaks.
+ * Names are 1 to 64 characters of letters, digits and `$-_@.&+/`, not beginning
+ * or ending with `/`. Values are at most 512 bytes of text: any bytes but
+ * control characters (tab is allowed), and not both kinds of quotes (`'` and
+ * `"`) in one value. Every value set_meta() accepts is saved so that load()
+ * reads it back unchanged.
  *
  * @par Secrets
  * secret_key() is the private half of the key pair. zmqraii never prints it in
@@ -163,6 +287,10 @@ inline void write_file_replacing(const std::string& path, const std::string& con
  */
 class certificate {
 public:
+    /// The longest metadata value set_meta() accepts, in bytes (every line of
+    /// the file then fits the 1024 bytes that CZMQ reads of a line).
+    static constexpr std::size_t max_meta_value_bytes = 512;
+
     /// A certificate of a new, random key pair (zmq_curve_keypair).
     /// @throws error ENOTSUP when libzmq was built without CURVE.
     static certificate generate() { return certificate(generate_curve_keypair()); }
@@ -210,9 +338,13 @@ public:
     }
 
     /// Sets a metadata value (replaces an existing one).
-    /// @throws error EINVAL naming what is wrong with the name or the value.
+    /**
+     * @throws error EINVAL naming what is wrong with the name or the value (see
+     *   the class description); the certificate is then unchanged.
+     */
     void set_meta(std::string_view name, std::string_view value) {
-        check_meta("certificate::set_meta", name, value);
+        const std::string problem = meta_problem(name, value);
+        if (!problem.empty()) throw error(EINVAL, "certificate::set_meta: " + problem);
         meta_[std::string(name)] = std::string(value);
     }
     /// A metadata value, or an empty optional when the name is not set.
@@ -232,7 +364,9 @@ public:
      * never readable by others, not even for a moment), then renamed over the
      * target: an existing file is replaced whole, with the new mode.
      * @param path the public file, by convention `name.key`.
-     * @throws error with the errno of the failed call, naming the path.
+     * @throws error with the errno of the failed call, naming the path; EFBIG
+     *   when the metadata would make a file larger than the 64 KiB load() reads
+     *   (nothing is written then).
      */
     void save(const std::string& path) const {
         save_public(path);
@@ -240,19 +374,18 @@ public:
     }
 
     /// Saves only the public file (mode 0644 minus the umask) at `path`.
-    /// @throws error with the errno of the failed call, naming the path.
+    /// @throws error as save().
     void save_public(const std::string& path) const {
-        detail::write_file_replacing(path, text(false), 0644, "certificate::save_public");
+        write("certificate::save_public", path, false, 0644);
     }
 
     /// Saves the secret file (both keys and the metadata, mode 0600) at `path`.
-    /// @throws error EINVAL for a public certificate; error with the errno of the
-    ///   failed call, naming the path.
+    /// @throws error EINVAL for a public certificate; error as save().
     void save_secret(const std::string& path) const {
         if (!has_secret())
             throw error(EINVAL, "certificate::save_secret " + path +
                                     ": this certificate has no secret key (a public certificate)");
-        detail::write_file_replacing(path, text(true), 0600, "certificate::save_secret");
+        write("certificate::save_secret", path, true, 0600);
     }
 
     /// Loads a certificate saved by save() (or by CZMQ or pyzmq).
@@ -260,34 +393,71 @@ public:
      * Reads `path`. When it holds a secret key, that is the certificate. When it
      * holds only a public key and `path` + "_secret" exists, that file is read
      * too, and its keys must match; else the result is a public certificate.
+     *
+     * Only regular files of at most 64 KiB are read; a FIFO, a device or a
+     * directory is refused at once (never waited on). A file that holds a secret
+     * key must be accessible to its owner only (mode 0600 or 0400), as ssh
+     * demands of a private key, unless `permissions` is
+     * secret_file_permissions::any.
+     *
+     * @param path the certificate file, by convention `name.key`.
+     * @param permissions whether to refuse a secret file that group or others
+     *   may access.
      * @throws error naming the file: ENOENT (or another errno) when it cannot be
-     *   read; EINVAL with the line number when it is not a certificate, a key is
-     *   not 40 Z85 characters, or the keys do not belong together.
+     *   read; EINVAL for what is not a regular file (EISDIR for a directory);
+     *   EFBIG above 64 KiB; EINVAL with the line number when it is not a
+     *   certificate, a key is not 40 Z85 characters, the keys do not belong
+     *   together or metadata break the rules of set_meta(); EACCES, saying how
+     *   to fix the mode, for a secret file that group or others may access.
      */
-    static certificate load(const std::string& path) {
-        certificate c = parse_file(path, "certificate::load");
-        if (c.has_secret()) return c;
+    static certificate load(const std::string& path, secret_file_permissions permissions =
+                                                         secret_file_permissions::owner_only) {
+        constexpr const char* op = "certificate::load";
+        const detail::file_contents file =
+            detail::read_regular_file(path, op, detail::max_certificate_file_bytes);
+        certificate c = parse_text(file.data, std::string(op) + " " + path);
+        if (c.has_secret()) {
+            detail::check_secret_file_mode(path, op, file.mode, permissions, "a CURVE secret key");
+            return c;
+        }
         const std::string secret_path = path + "_secret";
-        struct stat st {};
-        if (::stat(secret_path.c_str(), &st) != 0) return c;
-        certificate s = parse_file(secret_path, "certificate::load");
+        detail::file_contents secret_file;
+        try {
+            secret_file =
+                detail::read_regular_file(secret_path, op, detail::max_certificate_file_bytes);
+        } catch (const error& e) {
+            if (e.num() == ENOENT) return c;  // no secret file: a public certificate
+            throw;
+        }
+        certificate s = parse_text(secret_file.data, std::string(op) + " " + secret_path);
         if (!s.has_secret())
-            throw error(EINVAL, "certificate::load " + secret_path +
+            throw error(EINVAL, std::string(op) + " " + secret_path +
                                     ": the secret file holds no curve/secret-key");
         if (s.public_ != c.public_)
-            throw error(EINVAL, "certificate::load " + secret_path +
+            throw error(EINVAL, std::string(op) + " " + secret_path +
                                     ": its public key differs from the one in " + path);
+        detail::check_secret_file_mode(secret_path, op, secret_file.mode, permissions,
+                                       "a CURVE secret key");
         return s;
     }
 
     /// Loads only the public key and metadata of a certificate file; a secret key
-    /// in it is ignored (not kept in memory).
-    /// @throws error as load().
+    /// in it is checked, then dropped (not kept in memory).
+    /**
+     * Reads regular files of at most 64 KiB, as load(). The file's permissions
+     * are not checked: nothing secret is loaded.
+     * @throws error as load(), but never EACCES for the file's mode.
+     */
     static certificate load_public(const std::string& path) {
-        return parse_file(path, "certificate::load_public").public_only();
+        constexpr const char* op = "certificate::load_public";
+        const detail::file_contents file =
+            detail::read_regular_file(path, op, detail::max_certificate_file_bytes);
+        return parse_text(file.data, std::string(op) + " " + path).public_only();
     }
 
 private:
+    friend struct detail::certificate_text;
+
     explicit certificate(std::string public_z85) noexcept : public_(std::move(public_z85)) {}
 
     static void check_key(const std::string& op, const char* which, std::string_view key,
@@ -303,16 +473,34 @@ private:
                std::string_view("$-_@.&+/").find(c) != std::string_view::npos;
     }
 
-    static void check_meta(const std::string& op, std::string_view name, std::string_view value) {
+    // What makes `name` = `value` impossible to save and load back unchanged, in
+    // words naming the metadata; empty when it is fine.
+    static std::string meta_problem(std::string_view name, std::string_view value) {
         if (name.empty() || name.size() > 64 ||
             !std::all_of(name.begin(), name.end(), meta_name_char))
-            throw error(EINVAL, op + ": metadata name \"" + std::string(name) +
-                                    "\" must be 1 to 64 letters, digits or $-_@.&+/");
-        if (value.find_first_of("\"\r\n") != std::string_view::npos)
-            throw error(EINVAL, op + ": the value of metadata \"" + std::string(name) +
-                                    "\" must not contain double quotes or line breaks");
+            return "metadata name " + detail::quoted(name, 64) +
+                   " must be 1 to 64 letters, digits or $-_@.&+/";
+        if (name.front() == '/' || name.back() == '/')
+            return "metadata name \"" + std::string(name) + "\" must not begin or end with '/'";
+        const std::string which = "the value of metadata \"" + std::string(name) + "\"";
+        if (value.size() > max_meta_value_bytes)
+            return which + " is " + std::to_string(value.size()) + " bytes, more than " +
+                   std::to_string(max_meta_value_bytes);
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            const auto u = static_cast<unsigned char>(value[i]);
+            if ((u < 0x20 && u != '\t') || u == 0x7f)
+                return which + " has control character " + detail::printable_char(value[i]) +
+                       " at position " + std::to_string(i) +
+                       " (a certificate file holds one line of text per value)";
+        }
+        if (value.find('"') != std::string_view::npos && value.find('\'') != std::string_view::npos)
+            return which +
+                   " has both kinds of quotes (' and \"); the file format has no escapes, so "
+                   "it can hold one kind or the other";
+        return std::string();
     }
 
+    // The text of the public (with_secret false) or secret file.
     std::string text(bool with_secret) const {
         std::string t = "#   ****  Generated by zmqraii  ****\n";
         t += with_secret ? "#   ZeroMQ CURVE **Secret** Certificate\n"
@@ -324,33 +512,46 @@ private:
                            "#   of this file after exchange.\n";
         t += "\nmetadata\n";
         for (const auto& [k, v] : meta_) {
+            // CZMQ's form, "value", unless the value holds a double quote;
+            // set_meta() refused values with both kinds.
+            const char quote = v.find('"') == std::string::npos ? '"' : '\'';
             t += "    ";
             t += k;
-            t += " = \"";
+            t += " = ";
+            t += quote;
             t += v;
-            t += "\"\n";
+            t += quote;
+            t += '\n';
         }
         t += "curve\n    public-key = \"" + public_ + "\"\n";
         if (with_secret) t += "    secret-key = \"" + secret_ + "\"\n";
         return t;
     }
 
-    // Parses one certificate file (public or secret).
-    static certificate parse_file(const std::string& path, const char* op) {
-        const std::string content = detail::read_small_file(path, op);
-        const std::string where = std::string(op) + " " + path;
+    void write(const char* op, const std::string& path, bool with_secret, ::mode_t mode) const {
+        const std::string t = text(with_secret);
+        if (t.size() > detail::max_certificate_file_bytes)
+            throw error(EFBIG, std::string(op) + " " + path + ": the file would be " +
+                                   std::to_string(t.size()) + " bytes, more than the " +
+                                   std::to_string(detail::max_certificate_file_bytes) +
+                                   " bytes load() reads (too much metadata)");
+        detail::write_file_replacing(path, t, mode, op);
+    }
+
+    // Parses the text of one certificate file (public or secret). `where` names
+    // it in errors ("certificate::load path").
+    static certificate parse_text(std::string_view content, const std::string& where) {
         std::string section;
         std::optional<std::string> pub;
         std::optional<std::string> sec;
+        std::size_t sec_line = 0;
         std::map<std::string, std::string> meta;
         detail::for_each_line(content, [&](std::size_t line_no, std::string_view line) {
             const auto at = [&](const std::string& what) {
-                std::string text = where;
-                text += ": line ";
-                text += std::to_string(line_no);
-                text += ": ";
-                text += what;
-                return error(EINVAL, text);
+                return error(EINVAL, where + ": line " + std::to_string(line_no) + ": " + what);
+            };
+            const auto skip_blanks = [](std::string_view& v) {
+                v.remove_prefix(std::min(v.size(), v.find_first_not_of(" \t")));
             };
             const std::size_t indent = line.find_first_not_of(' ');
             if (indent == std::string_view::npos || line[indent] == '#') return;  // blank
@@ -363,24 +564,26 @@ private:
             const std::string name(body.substr(0, name_end));
             if (name.empty()) throw at("expected a name, found " + detail::printable_char(body[0]));
             std::string_view rest = body.substr(name_end);
-            rest.remove_prefix(std::min(rest.size(), rest.find_first_not_of(' ')));
+            skip_blanks(rest);
             std::optional<std::string> value;
             if (!rest.empty() && rest[0] == '=') {
                 rest.remove_prefix(1);
-                rest.remove_prefix(std::min(rest.size(), rest.find_first_not_of(' ')));
+                skip_blanks(rest);
                 if (!rest.empty() && (rest[0] == '"' || rest[0] == '\'')) {
+                    // Quoted: everything up to the same quote (ZPL has no escapes).
                     const std::size_t close = rest.find(rest[0], 1);
                     if (close == std::string_view::npos) throw at("unterminated quoted value");
                     value = std::string(rest.substr(1, close - 1));
                     rest.remove_prefix(close + 1);
                 } else {
+                    // Unquoted: up to a comment, without trailing blanks.
                     const std::size_t stop = std::min(rest.find('#'), rest.size());
                     std::string_view v = rest.substr(0, stop);
-                    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+                    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
                     value = std::string(v);
                     rest.remove_prefix(stop);
                 }
-                rest.remove_prefix(std::min(rest.size(), rest.find_first_not_of(' ')));
+                skip_blanks(rest);
             }
             if (!rest.empty() && rest[0] != '#') throw at("unexpected text after the value");
             if (indent == 0) {
@@ -396,23 +599,32 @@ private:
                 if (value->size() != 40)
                     throw at("curve/" + name + " must be 40 Z85 characters, got " +
                              std::to_string(value->size()));
-                try {
-                    detail::check_z85("curve/" + name, *value, is_public);
-                } catch (const error& e) {
-                    throw at(e.what());
-                }
+                const std::string problem = detail::z85_problem(*value, is_public);
+                if (!problem.empty()) throw at("curve/" + name + ": " + problem);
                 slot = std::move(value);
+                if (!is_public) sec_line = line_no;
             } else if (section == "metadata") {
-                meta[name] = value.value_or(std::string());
+                std::string v = value.value_or(std::string());
+                const std::string problem = meta_problem(name, v);
+                if (!problem.empty()) throw at(problem);
+                if (!meta.emplace(name, std::move(v)).second)
+                    throw at("metadata/" + name + " appears twice");
             }
         });
         if (!pub) throw error(EINVAL, where + ": no curve/public-key (not a certificate file)");
         certificate c(std::move(*pub));
         c.meta_ = std::move(meta);
         if (sec) {
-            if (curve_public_from_secret(*sec) != c.public_)
-                throw error(EINVAL,
-                            where + ": curve/public-key does not belong to curve/secret-key");
+            std::string from_secret;
+            try {
+                from_secret = curve_public_from_secret(*sec);
+            } catch (const error& e) {
+                throw error(e.num(), where + ": line " + std::to_string(sec_line) + ": " +
+                                         detail::error_text(e));
+            }
+            if (from_secret != c.public_)
+                throw error(EINVAL, where + ": line " + std::to_string(sec_line) +
+                                        ": curve/public-key does not belong to curve/secret-key");
             c.secret_ = std::move(*sec);
         }
         return c;
@@ -423,11 +635,27 @@ private:
     std::map<std::string, std::string> meta_;
 };
 
+namespace detail {
+// The text form of certificates, for the fuzz targets and tests: parse() reads
+// the text of a certificate file (`where` names it in errors), render() writes
+// the text save() would write.
+struct certificate_text {
+    static certificate parse(std::string_view text, const std::string& where) {
+        return certificate::parse_text(text, where);
+    }
+    static std::string render(const certificate& c, bool with_secret) {
+        return c.text(with_secret);
+    }
+};
+}  // namespace detail
+
 /// Loads the public certificates of every `*.key` file in `directory`.
 /**
  * The files are read with certificate::load_public() (secret keys are never
  * kept), in name order. `*.key_secret` and other names are skipped, as pyzmq's
- * zmq.auth.load_certificates does. Use it for an authenticator's allowed keys.
+ * zmq.auth.load_certificates does, and so are names that are not regular files
+ * (a FIFO called `x.key` is never opened). Use it for an authenticator's
+ * allowed keys.
  * @throws error naming the directory (ENOENT, ENOTDIR...) when it cannot be
  *   listed, or naming the file when one is not a valid certificate.
  */
@@ -452,6 +680,19 @@ inline std::vector<certificate> load_public_certificates(const std::string& dire
     return out;
 }
 
+/// The option::maxmsgsize that make_curve_server() and make_plain_server() (auth.hpp)
+/// give a server socket unless told otherwise: 1 MiB.
+/**
+ * libzmq's own default is -1 (no limit): one peer may then make the server
+ * buffer a frame of any size, before authentication too (a handshake command
+ * announcing 128 MiB is read in full). The limit applies to each frame on the
+ * wire, handshake commands included; CURVE adds 33 bytes to each message frame,
+ * so the largest CURVE payload is 33 bytes less. It does not bound a multipart
+ * message as a whole; docs/security.md lists what libzmq bounds and what it
+ * does not.
+ */
+inline constexpr std::int64_t default_server_max_message_size = 1024 * 1024;
+
 namespace detail {
 inline void check_not_connected(socket& s, const char* op) {
     const std::string ep = s.last_endpoint();
@@ -461,27 +702,48 @@ inline void check_not_connected(socket& s, const char* op) {
                                 "already has endpoint " +
                                 ep + "; the mechanism of its connections is fixed)");
 }
+
+// Refuses a max_message_size argument that is neither -1 nor positive.
+inline void check_max_message_size(socket& s, const char* op, std::int64_t max_message_size) {
+    if (max_message_size == -1 || max_message_size > 0) return;
+    throw error(EINVAL, std::string(op) + " on " + s.describe() + ": max_message_size " +
+                            std::to_string(max_message_size) +
+                            " must be a positive number of bytes, or -1 for no limit");
+}
 }  // namespace detail
 
-/// Makes `s` a CURVE server with the keys of `server`.
+/// Makes `s` a CURVE server with the keys of `server`, and bounds the size of a
+/// frame it accepts.
 /**
  * Sets option::curve_server and the secret and public keys. Clients must know
  * `server.public_key()`. Which clients are accepted is decided by the ZAP
  * handler of the context (zmqraii::authenticator, auth.hpp); without one,
  * libzmq accepts every client that knows the server's public key.
  *
+ * Also sets option::maxmsgsize to `max_message_size`: a peer that sends a
+ * larger frame, or announces one in its handshake, is disconnected before the
+ * server buffers it. Raise it through the argument, or set option::maxmsgsize
+ * afterwards (before bind(): a connection keeps the value it started with).
+ *
+ * @param s the server socket.
+ * @param server the server's certificate, with its secret key.
+ * @param max_message_size the largest frame in bytes; -1 for libzmq's "no limit".
  * @pre Call it before bind() and connect(): a connection takes the socket's
  *   mechanism when it is made. A socket that already has an endpoint (as
  *   option::last_endpoint reports it) is refused.
- * @throws error EINVAL when `server` has no secret key or `s` already has an
- *   endpoint; wrong_thread, stopped and error as socket::set().
+ * @throws error EINVAL when `server` has no secret key, `max_message_size` is
+ *   neither positive nor -1, or `s` already has an endpoint (nothing is set
+ *   then); wrong_thread, stopped and error as socket::set().
  */
-inline void make_curve_server(socket& s, const certificate& server) {
+inline void make_curve_server(socket& s, const certificate& server,
+                              std::int64_t max_message_size = default_server_max_message_size) {
     constexpr const char* op = "make_curve_server";
     if (!server.has_secret())
         throw error(EINVAL, std::string(op) + " on " + s.describe() +
                                 ": the server certificate has no secret key");
+    detail::check_max_message_size(s, op, max_message_size);
     detail::check_not_connected(s, op);
+    s.set(option::maxmsgsize, max_message_size);
     s.set(option::curve_server, true);
     s.set(option::curve_secretkey, server.secret_key());
     s.set(option::curve_publickey, server.public_key());

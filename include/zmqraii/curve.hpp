@@ -61,30 +61,36 @@ inline std::string printable_char(char c) {
     return std::string("0x") + hex[u >> 4] + hex[u & 0xf];
 }
 
-// Throws unless `text` is valid Z85: length a multiple of 5, every character in
-// the alphabet, every 5-character group at most 0xFFFFFFFF. `op` names the call;
-// `quote` false keeps characters of secrets out of the message.
-inline void check_z85(std::string_view op, std::string_view text, bool quote = true) {
+// What is wrong with `text` as Z85, in words; empty when it is valid Z85 (length
+// a multiple of 5, every character in the alphabet, every 5-character group at
+// most 0xFFFFFFFF). `quote` false keeps characters of secrets out of the text.
+// Callers that add their own context (a file and line) use this rather than
+// check_z85(), so that the errno text appears once in the final message.
+inline std::string z85_problem(std::string_view text, bool quote = true) {
     if (text.size() % 5 != 0)
-        throw error(EINVAL, std::string(op) +
-                                ": Z85 text must be a multiple of 5 characters long, got " +
-                                std::to_string(text.size()));
+        return "Z85 text must be a multiple of 5 characters long, got " +
+               std::to_string(text.size());
     for (std::size_t group = 0; group < text.size(); group += 5) {
         std::uint64_t value = 0;
         for (std::size_t i = group; i < group + 5; ++i) {
             const int v = z85_value(text[i]);
             if (v < 0)
-                throw error(EINVAL, std::string(op) + ": character " +
-                                        (quote ? printable_char(text[i]) + " " : std::string()) +
-                                        "at position " + std::to_string(i) +
-                                        " is not in the Z85 alphabet");
+                return "character " + (quote ? printable_char(text[i]) + " " : std::string()) +
+                       "at position " + std::to_string(i) + " is not in the Z85 alphabet";
             value = value * 85 + static_cast<std::uint64_t>(v);
         }
         if (value > 0xFFFFFFFFu)
-            throw error(EINVAL, std::string(op) + ": the 5 characters at position " +
-                                    std::to_string(group) +
-                                    " encode a value above 0xFFFFFFFF (not valid Z85)");
+            return "the 5 characters at position " + std::to_string(group) +
+                   " encode a value above 0xFFFFFFFF (not valid Z85)";
     }
+    return std::string();
+}
+
+// Throws error EINVAL "op: <what is wrong>" unless `text` is valid Z85 (see
+// z85_problem()).
+inline void check_z85(std::string_view op, std::string_view text, bool quote = true) {
+    std::string problem = z85_problem(text, quote);
+    if (!problem.empty()) throw error(EINVAL, std::string(op) + ": " + problem);
 }
 
 }  // namespace detail
