@@ -5,6 +5,7 @@
 //
 // The child reports through a pipe (one line per check) and its exit code; it
 // never runs Catch2 assertions. The parent bounds every wait.
+#include <zmqraii/auth.hpp>
 #include <zmqraii/context.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/mailbox.hpp>
@@ -389,10 +390,12 @@ TEST_CASE("threads' objects inherited by a child refuse use and are left alone w
     p->add(*polled, zmqraii::poll_events::in, [](zmqraii::poll_events) {});
     std::optional<zmqraii::mailbox<int>> tied(std::in_place, ctx, 4);
     std::optional<zmqraii::mailbox<int>> untied(std::in_place, 4);
+    std::optional<zmqraii::authenticator> auth(std::in_place, ctx);
 
     const child_result r = run_child([&](child_report& report, long parent) {
         report.expect_fork_error("worker stop", parent, [&] { w->stop(); });
         report.expect_fork_error("worker join", parent, [&] { w->join(); });
+        report.expect_fork_error("authenticator stop", parent, [&] { auth->stop(); });
         report.expect_fork_error("monitor_thread stop", parent, [&] { mon->stop(); });
         report.expect_fork_error("steerable_proxy pause", parent, [&] { px->pause(); });
         report.expect_fork_error("steerable_proxy terminate", parent, [&] { px->terminate(); });
@@ -404,6 +407,7 @@ TEST_CASE("threads' objects inherited by a child refuse use and are left alone w
         report.expect_fork_error("untied try_pop", parent, [&] { (void)untied->try_pop(); });
         const auto start = std::chrono::steady_clock::now();
         w.reset();
+        auth.reset();
         mon.reset();
         smon.reset();
         px.reset();
@@ -431,6 +435,8 @@ TEST_CASE("threads' objects inherited by a child refuse use and are left alone w
     px->pause();
     px->resume();
     CHECK(p->size() == 1);
+    CHECK(auth->running());
+    auth.reset();
     w.reset();
     mon.reset();
     smon.reset();

@@ -322,11 +322,11 @@ inline constexpr std::size_t max_passwords_file_bytes = 1024 * 1024;
  * The constructor starts the thread and returns once the handler is bound to
  * `inproc://zeromq.zap.01`, so start it before binding server sockets. One per
  * context: a second one throws EADDRINUSE. stop() and the destructor end it; so
- * does context::stop(): the handler wakes with stopped and closes its socket on
- * its own thread. As for any worker, the parent end of its pipe is a socket of
- * the constructing thread, which the stop waits for: it is closed when that
- * thread calls context::stop() itself, or destroys (or stops) the authenticator,
- * e.g. while `stopped` unwinds it. The destructor then only joins.
+ * does a stop of the context: the handler wakes with stopped, and the stop
+ * closes its sockets and the parent end of its pipe (the constructing thread's)
+ * without waiting for any thread. The destructor then only joins. In a forked
+ * child, stop() throws the fork error and the destructor leaves the parent's
+ * thread alone.
  *
  * @warning While no handler is running, libzmq 4.3 does not authenticate at
  * all: a CURVE server accepts every client key and a PLAIN server every
@@ -611,7 +611,7 @@ private:
                 while (auto request = try_recv_multipart(zap)) handle(zap, *request);
             });
             try {
-                for (;;) p.wait(std::chrono::milliseconds(-1));
+                for (;;) p.wait();
             } catch (...) {
                 // libzmq releases an inproc endpoint only once its reaper thread
                 // has destroyed the closed socket; unbind first, so that a new
