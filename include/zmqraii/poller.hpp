@@ -249,9 +249,9 @@ public:
     /// The same as wait_for(), except that a negative timeout waits forever
     /// (as zmq_poll's -1): `p.wait(-1ms)` is `p.wait()`.
     std::size_t wait(std::chrono::milliseconds timeout) {
-        return wait_until("wait", "poller wait",
-                          timeout.count() < 0 ? detail::steady_time::max()
-                                              : detail::deadline_after(timeout));
+        return wait_until(
+            "wait", "poller wait",
+            timeout.count() < 0 ? detail::steady_time::max() : detail::deadline_after(timeout));
     }
 
 private:
@@ -259,8 +259,8 @@ private:
     std::size_t wait_until(const char* op, const char* full_op, detail::steady_time deadline) {
         check(op);
         if (dispatching_)
-            throw error(EINVAL, std::string("poller ") + op +
-                                    " called from inside one of its handlers");
+            throw error(EINVAL,
+                        std::string("poller ") + op + " called from inside one of its handlers");
         const std::size_t n = entries_.size();  // all active: compacted after each dispatch
         if (n == 0) {
             if (deadline == detail::steady_time::max())
