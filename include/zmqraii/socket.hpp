@@ -868,6 +868,7 @@ private:
             report_diagnostic(severity::fatal, std::move(text));
             // A handler that returns leaves the socket registered: a stop closes it
             // when no thread uses it.
+            ctx.orphan(entry_);
         }
         entry_.reset();
         mark_closed();

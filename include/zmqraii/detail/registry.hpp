@@ -36,7 +36,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -120,8 +119,10 @@ struct socket_entry : gate_word {
     /// a marked call, read by the stopper. The stop signals that descriptor, so
     /// such a wait ends at once; closing the socket first would lose the wake-up.
     std::atomic<int> fd_waits{0};
-    std::uint64_t id = 0;
     long pid = 0;
+    // The registry's list of live sockets (guarded by the ctx mutex).
+    socket_entry* prev = nullptr;
+    socket_entry* next = nullptr;
     /// Where the owner first bound, connected or set an option, kept only when
     /// `site` is inside the standard library (see source_site::in_std_library):
     /// written once by the owner (release), read by any thread (acquire).
@@ -250,7 +251,12 @@ public:
     };
 
     context_state(void* ctx, settings s)
-        : ctx_(ctx), settings_(s), pid_(current_pid()), fence_(heavy_fence_setup(&fence_why_)) {
+        : ctx_(ctx),
+          settings_(s),
+          pid_(current_pid()),
+          fence_(heavy_fence_setup(&fence_why_)),
+          max_linger_(s.linger),
+          infinite_linger_(s.linger.count() < 0) {
         install_fork_handler();
         std::lock_guard<std::mutex> lock(fork_list::get().mutex);
         fork_list::get().states.push_back(this);
@@ -292,6 +298,13 @@ public:
     std::mutex& mutex() noexcept { return mutex_; }
 
     /// Creates and registers a socket. Throws stopped on a stopping context.
+    /**
+     * libzmq's calls run outside the registry's mutex (libzmq's context is
+     * thread-safe), so that threads creating sockets at once contend only for
+     * the list insertion. A creation in flight keeps the stopper from running
+     * zmq_ctx_term (Dekker's protocol on creating_ and the stop flag, both
+     * sequentially consistent); a socket made while a stop began is closed here.
+     */
     std::shared_ptr<socket_entry> open(const std::shared_ptr<context_state>& self, socket_type type,
                                        std::string name, source_site site) {
         auto e = std::make_shared<socket_entry>();
@@ -301,32 +314,53 @@ public:
         e->site = site;
         e->owner = this_thread_record();
         e->pid = pid_;
-        std::lock_guard<std::mutex> lock(mutex_);
-        check_usable_locked("create", e->describe());
+        struct in_flight {
+            context_state& st;
+            explicit in_flight(context_state& s) noexcept : st(s) {
+                st.creating_.fetch_add(1, std::memory_order_seq_cst);
+            }
+            in_flight(const in_flight&) = delete;
+            in_flight& operator=(const in_flight&) = delete;
+            ~in_flight() {
+                if (st.creating_.fetch_sub(1, std::memory_order_seq_cst) == 1) st.poke();
+            }
+        } guard(*this);
+        if (flags_.load(std::memory_order_seq_cst) != 0) {
+            check_usable_locked("create", e->describe());  // reads only the flags
+        }
         void* h = zmq_socket(ctx_, static_cast<int>(type));
         if (h == nullptr) {
             const int err = zmq_errno();
+            if (err == ETERM) check_usable_locked("create", e->describe());
             throw_error(err, "socket",
                         to_string(type) + (e->name.empty() ? "" : " '" + e->name + "'"));
         }
-        int linger = static_cast<int>(settings_.linger.count());
-        if (zmq_setsockopt(h, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+        const int linger = static_cast<int>(settings_.linger.count());
+        if (linger != -1 && zmq_setsockopt(h, ZMQ_LINGER, &linger, sizeof linger) != 0) {
             const int err = zmq_errno();
             zmq_close(h);
             throw_error(err, "socket set linger");
         }
-        int ts = 0;
-        std::size_t len = sizeof ts;
-        if (zmq_getsockopt(h, ZMQ_THREAD_SAFE, &ts, &len) == 0) e->thread_safe = ts != 0;
+        // Only the draft types (12 and up) can be thread-safe: ask libzmq for those.
+        if (static_cast<int>(type) >= 12) {
+            int ts = 0;
+            std::size_t len = sizeof ts;
+            if (zmq_getsockopt(h, ZMQ_THREAD_SAFE, &ts, &len) == 0) e->thread_safe = ts != 0;
+        }
         e->handle = h;
         e->word.store(e->thread_safe ? gate_no_owner : gate_of(e->owner.get()),
                       std::memory_order_release);
-        e->id = ++next_id_;
-        ever_opened_.store(true, std::memory_order_release);
-        live_.emplace(e->id, e);
-        max_linger_ = std::max(max_linger_, settings_.linger);
-        if (settings_.linger.count() < 0) infinite_linger_ = true;
-        return e;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (flags_.load(std::memory_order_acquire) == 0) {
+                link_locked(e);
+                ever_opened_.store(true, std::memory_order_release);
+                return e;
+            }
+        }
+        zmq_close(h);  // a stop began meanwhile: nobody else knows this socket
+        check_usable_locked("create", e->describe());
+        return e;  // not reached: the flags are set
     }
 
     /// Records a linger change made through a socket (for stop reports).
@@ -336,17 +370,42 @@ public:
         if (l.count() < 0) infinite_linger_ = true;
     }
 
-    /// Closes `e` (caller holds no lock). Returns false when it was closed already.
-    bool close(socket_entry& e) noexcept {
+    /// Keeps `e` registered after its socket object went without closing it (a
+    /// destructor on the wrong thread whose report returned): a stop closes it
+    /// when no thread uses it.
+    void orphan(std::shared_ptr<socket_entry> e) noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
-        return close_locked(e);
+        if (e->closed.load(std::memory_order_relaxed)) return;
+        try {
+            orphans_.push_back(std::move(e));
+        } catch (...) {
+            new std::shared_ptr<socket_entry>(std::move(e));  // no memory: leak it instead
+        }
+    }
+
+    /// Closes `e` (caller holds no lock; the owner or a thread allowed to close).
+    /// Returns false when it was closed already. zmq_close runs after the
+    /// mutex is released: threads closing sockets at once contend only for the
+    /// list removal (zmq_ctx_term waits for the close in any case).
+    bool close(socket_entry& e) noexcept {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (e.closed.load(std::memory_order_relaxed)) return false;
+            e.closed.store(true, std::memory_order_release);
+            e.word.fetch_or(flag_closed, std::memory_order_seq_cst);
+            unlink_locked(e);
+            cv_.notify_all();
+        }
+        if (!forked()) zmq_close(e.handle);
+        return true;
     }
 
     std::vector<socket_info> live_sockets() const {
         std::lock_guard<std::mutex> lock(mutex_);
         std::vector<socket_info> out;
-        out.reserve(live_.size());
-        for (const auto& kv : live_) out.push_back(info_locked(*kv.second));
+        out.reserve(live_count_);
+        for (const socket_entry* e = head_; e != nullptr; e = e->next)
+            out.push_back(info_locked(*e));
         return out;
     }
 
@@ -387,8 +446,8 @@ public:
             stop_began_ = std::chrono::steady_clock::now();
             // Every gate mismatches from now on, so every operation takes the slow
             // path, which reads flags_ (set above) and throws stopped.
-            for (auto& kv : live_)
-                kv.second->word.fetch_or(flag_stopping, std::memory_order_seq_cst);
+            for (socket_entry* e = head_; e != nullptr; e = e->next)
+                e->word.fetch_or(flag_stopping, std::memory_order_seq_cst);
             if (forked()) return;  // a child does not touch the parent's libzmq state
             zmq_ctx_shutdown(ctx_);
             try {
@@ -496,9 +555,37 @@ private:
         e.closed.store(true, std::memory_order_release);
         e.word.fetch_or(flag_closed, std::memory_order_seq_cst);  // no owner matches it now
         if (!forked()) zmq_close(e.handle);
-        live_.erase(e.id);
+        unlink_locked(e);
         cv_.notify_all();
+        // Last: this may destroy `e` (an orphan's only owner is orphans_).
+        for (auto it = orphans_.begin(); it != orphans_.end(); ++it)
+            if (it->get() == &e) {
+                orphans_.erase(it);
+                break;
+            }
         return true;
+    }
+
+    void link_locked(const std::shared_ptr<socket_entry>& e) noexcept {
+        e->next = head_;
+        if (head_ != nullptr) head_->prev = e.get();
+        head_ = e.get();
+        ++live_count_;
+        // The list holds raw pointers: the socket object (or handoff) owns the
+        // entry, and orphan() keeps one whose object went without closing it.
+    }
+
+    void unlink_locked(socket_entry& e) noexcept {
+        if (e.prev != nullptr)
+            e.prev->next = e.next;
+        else if (head_ == &e)
+            head_ = e.next;
+        else
+            return;  // not linked
+        if (e.next != nullptr) e.next->prev = e.prev;
+        e.prev = e.next = nullptr;
+        --live_count_;
+        // An orphan is released by whoever closed it, outside the lock.
     }
 
     bool is_waiter_locked(const thread_record* r) const noexcept {
@@ -530,10 +617,10 @@ private:
 
     // Closes every socket that no thread is using inside libzmq.
     void close_idle_locked() noexcept {
-        for (auto it = live_.begin(); it != live_.end();) {
-            socket_entry& e = *it->second;
-            ++it;  // close_locked erases e
-            if (*busy_reason_locked(e) == '\0') close_locked(e);
+        for (socket_entry* e = head_; e != nullptr;) {
+            socket_entry* next = e->next;  // close_locked unlinks e
+            if (*busy_reason_locked(*e) == '\0') close_locked(*e);
+            e = next;
         }
     }
 
@@ -560,7 +647,7 @@ private:
             if (terminated()) return true;
             if (!term_started_) {
                 close_idle_locked();
-                if (live_.empty()) {
+                if (head_ == nullptr && creating_.load(std::memory_order_seq_cst) == 0) {
                     term_started_ = true;
                     lock.unlock();
                     while (zmq_ctx_term(ctx_) != 0 && zmq_errno() == EINTR) {}
@@ -580,11 +667,11 @@ private:
 
     std::string report_locked() const {
         std::string s;
-        if (!live_.empty()) {
-            s = "context stop is waiting for " + std::to_string(live_.size()) + " open socket(s):";
-            for (const auto& kv : live_) {
-                s += "\n  " + info_locked(*kv.second).to_string();
-                const char* why = busy_reason_locked(*kv.second);
+        if (head_ != nullptr) {
+            s = "context stop is waiting for " + std::to_string(live_count_) + " open socket(s):";
+            for (const socket_entry* e = head_; e != nullptr; e = e->next) {
+                s += "\n  " + info_locked(*e).to_string();
+                const char* why = busy_reason_locked(*e);
                 if (*why != '\0') {
                     s += ": ";
                     s += why;
@@ -617,9 +704,11 @@ private:
     std::atomic<bool> terminated_{false};
     mutable std::mutex mutex_;
     std::condition_variable cv_;
-    std::map<std::uint64_t, std::shared_ptr<socket_entry>> live_;
-    std::vector<const thread_record*> waiters_;  // threads in wait_stopped()
-    std::uint64_t next_id_ = 0;
+    socket_entry* head_ = nullptr;  // the live sockets, most recent first
+    std::size_t live_count_ = 0;
+    std::vector<std::shared_ptr<socket_entry>> orphans_;  // see orphan()
+    std::atomic<int> creating_{0};                        // open() calls in flight
+    std::vector<const thread_record*> waiters_;           // threads in wait_stopped()
     std::chrono::milliseconds max_linger_{0};
     std::chrono::steady_clock::time_point stop_began_;
     bool infinite_linger_ = false;
