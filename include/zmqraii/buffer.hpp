@@ -119,6 +119,18 @@ private:
     std::size_t size_ = 0;
 };
 
+/// What a receive into a caller's buffer wrote. Truncation is reported, never hidden.
+struct recv_result {
+    /// Bytes written into the caller's buffer (at most its capacity).
+    std::size_t size;
+    /// Size of the message part as it was sent.
+    std::size_t full_size;
+    /// True when the part did not fit: bytes past `size` were discarded.
+    bool truncated() const noexcept { return full_size > size; }
+    /// True when more parts of the same message follow.
+    bool more;
+};
+
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_BUFFER_HPP_INCLUDED

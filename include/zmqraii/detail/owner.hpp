@@ -81,6 +81,18 @@ inline void mark_call(const void* gate) noexcept {
 /// close of the socket (the stopper reads the mark with acquire).
 inline void unmark_call() noexcept { call_mark.store(nullptr, std::memory_order_release); }
 
+/// Marks the calling thread inside libzmq with one socket for its lifetime (the
+/// mark itself is made by socket::enter(); this ends it).
+class [[nodiscard]] call_scope {
+public:
+    call_scope() noexcept = default;
+    call_scope(const call_scope&) = delete;
+    call_scope& operator=(const call_scope&) = delete;
+    call_scope(call_scope&&) = delete;
+    call_scope& operator=(call_scope&&) = delete;
+    ~call_scope() { unmark_call(); }
+};
+
 /// While it lives, the calling thread's libzmq call on sockets of `ctx` (a
 /// context_state, or any_context()) counts as a call on each of them.
 class wide_call {
