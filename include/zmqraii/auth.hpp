@@ -278,6 +278,8 @@ inline constexpr std::size_t max_passwords_file_bytes = 1024 * 1024;
 
 }  // namespace detail
 
+ZMQRAII_ABI_BEGIN
+
 /// A ZAP handler (RFC 27) for one context, running on its own worker thread.
 /**
  * @code
@@ -712,6 +714,7 @@ inline void make_plain_client(socket& s, std::string_view user, std::string_view
     s.set(option::plain_password, password);
 }
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_AUTH_HPP_INCLUDED

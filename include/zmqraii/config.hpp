@@ -16,6 +16,25 @@
 #define ZMQRAII_THREAD_CHECKS 1
 #endif
 
+/// @def ZMQRAII_ABI_TAG
+/// The inline namespace that holds everything whose code depends on
+/// ZMQRAII_THREAD_CHECKS (socket, poller, worker, monitors, proxies, the
+/// authenticator...): `abi_checked` or `abi_unchecked`. Translation units built
+/// with different settings then name different entities (no ODR violation: each
+/// keeps its own code), and share what does not depend on the setting: the
+/// context, messages, errors, options, the diagnostic handler. Not user-settable.
+/// @def ZMQRAII_ABI_BEGIN
+/// Internal: opens the ZMQRAII_ABI_TAG inline namespace.
+/// @def ZMQRAII_ABI_END
+/// Internal: closes it.
+#if ZMQRAII_THREAD_CHECKS
+#define ZMQRAII_ABI_TAG abi_checked
+#else
+#define ZMQRAII_ABI_TAG abi_unchecked
+#endif
+#define ZMQRAII_ABI_BEGIN inline namespace ZMQRAII_ABI_TAG {
+#define ZMQRAII_ABI_END }
+
 /// ZMQRAII_TSAN: 1 when compiled with -fsanitize=thread (detected, not set by
 /// users). Message hand-overs then tell ThreadSanitizer about the ordering that
 /// libzmq's own atomics provide (see detail::tsan_before_send in message.hpp).

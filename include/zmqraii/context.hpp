@@ -21,7 +21,9 @@
 
 namespace zmqraii {
 
-class socket;
+namespace detail {
+struct context_access;
+}  // namespace detail
 
 /// Settings fixed when a context is created.
 struct context_options {
@@ -226,7 +228,7 @@ public:
     explicit operator bool() const noexcept { return state_ != nullptr; }
 
 private:
-    friend class socket;
+    friend struct detail::context_access;
 
     bool created_any_socket() const { return state_->ever_opened(); }
 
@@ -281,6 +283,16 @@ private:
 
     std::shared_ptr<detail::context_state> state_;
 };
+
+namespace detail {
+/// What sockets need of a context: its checked state.
+struct context_access {
+    static const std::shared_ptr<context_state>& state(context& c, const char* op) {
+        c.check_state(op);
+        return c.state_;
+    }
+};
+}  // namespace detail
 
 }  // namespace zmqraii
 

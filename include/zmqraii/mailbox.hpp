@@ -113,6 +113,8 @@ private:
 
 }  // namespace detail
 
+ZMQRAII_ABI_BEGIN
+
 /// A bounded queue that any thread pushes into and a socket's owner thread
 /// drains, with a file descriptor that wakes the owner's poller.
 /**
@@ -510,6 +512,7 @@ private:
     std::unique_ptr<state> state_;
 };
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_MAILBOX_HPP_INCLUDED

@@ -136,6 +136,8 @@ inline void stop_monitor(socket& monitored) {
 
 }  // namespace detail
 
+ZMQRAII_ABI_BEGIN
+
 /// The events of one socket, read on that socket's owner thread.
 /**
  * @code
@@ -542,6 +544,7 @@ static_assert(!std::is_copy_constructible_v<monitor_thread> &&
                   std::is_nothrow_move_constructible_v<monitor_thread>,
               "monitor_thread is move-only");
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_MONITOR_HPP_INCLUDED

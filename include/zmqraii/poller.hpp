@@ -66,6 +66,8 @@ constexpr poll_events& operator^=(poll_events& a, poll_events b) noexcept { retu
 /// True when any bit is set: `if (any(ev & poll_events::in)) ...`.
 constexpr bool any(poll_events e) noexcept { return e != poll_events::none; }
 
+ZMQRAII_ABI_BEGIN
+
 /// Waits on several sockets and raw file descriptors, and calls their handlers.
 /**
  * @code
@@ -415,6 +417,7 @@ static_assert(std::is_nothrow_move_constructible_v<poller> &&
                   std::is_nothrow_move_assignable_v<poller>,
               "poller moves without throwing");
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_POLLER_HPP_INCLUDED

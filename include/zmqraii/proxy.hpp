@@ -38,6 +38,7 @@
 #include <vector>
 
 namespace zmqraii {
+ZMQRAII_ABI_BEGIN
 
 /// Forwards messages between `frontend` and `backend` until the context stops.
 /**
@@ -476,6 +477,7 @@ static_assert(!std::is_copy_constructible_v<steerable_proxy> &&
                   std::is_nothrow_move_constructible_v<steerable_proxy>,
               "steerable_proxy is move-only");
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_PROXY_HPP_INCLUDED

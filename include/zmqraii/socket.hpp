@@ -35,14 +35,19 @@
 
 namespace zmqraii {
 
-class socket;
-class socket_handoff;
-class raw_call_scope;
 class multipart;
 
 namespace detail {
+ZMQRAII_ABI_BEGIN
 struct socket_access;
+ZMQRAII_ABI_END
 }  // namespace detail
+
+ZMQRAII_ABI_BEGIN
+
+class socket;
+class socket_handoff;
+class raw_call_scope;
 
 /// A ZeroMQ socket, owned by the thread that created it.
 /**
@@ -95,8 +100,8 @@ public:
      */
     socket(context& ctx, socket_type type, std::string_view name = {},
            const detail::source_site& site = {}) {
-        ctx.check_state("socket");
-        attach(ctx.state_->open(ctx.state_, type, std::string(name), site));
+        const auto& st = detail::context_access::state(ctx, "socket");
+        attach(st->open(st, type, std::string(name), site));
     }
 
     socket(const socket&) = delete;
@@ -570,6 +575,7 @@ static_assert(std::is_nothrow_move_constructible_v<socket> &&
 static_assert(std::is_nothrow_move_constructible_v<socket_handoff>,
               "socket_handoff moves without throwing");
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 // What zmqraii's own headers need of a socket (after the class: it is a friend).

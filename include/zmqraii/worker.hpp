@@ -32,6 +32,7 @@
 #endif
 
 namespace zmqraii {
+ZMQRAII_ABI_BEGIN
 
 /// What a worker body is given: its context, its end of the pipe, the start
 /// handshake and the stop request.
@@ -100,7 +101,10 @@ private:
     bool ready_ = false;
 };
 
+ZMQRAII_ABI_END
+
 namespace detail {
+ZMQRAII_ABI_BEGIN
 
 // What the worker thread runs: makes its end of the pipe, runs the body, tells
 // the parent that the body ended.
@@ -148,7 +152,10 @@ struct worker_run {
     }
 };
 
+ZMQRAII_ABI_END
 }  // namespace detail
+
+ZMQRAII_ABI_BEGIN
 
 /// True when `Body` can be a worker body.
 template <class Body>
@@ -448,6 +455,7 @@ private:
 static_assert(!std::is_copy_constructible_v<worker> && std::is_nothrow_move_constructible_v<worker>,
               "worker is move-only");
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_WORKER_HPP_INCLUDED

@@ -41,12 +41,16 @@
 
 namespace zmqraii {
 
+ZMQRAII_ABI_BEGIN
 class worker;
+ZMQRAII_ABI_END
 
 namespace detail {
 
+ZMQRAII_ABI_BEGIN
 template <class Body>
 struct worker_run;
+ZMQRAII_ABI_END
 
 // Header part of every pipe message.
 inline constexpr char pipe_frame_message = 'm';  // user parts follow
@@ -99,6 +103,8 @@ struct worker_state {
 };
 
 }  // namespace detail
+
+ZMQRAII_ABI_BEGIN
 
 /// One end of the pipe between a worker and its parent.
 /**
@@ -378,6 +384,7 @@ private:
 static_assert(std::is_nothrow_move_constructible_v<worker_pipe>,
               "worker_pipe moves without throwing");
 
+ZMQRAII_ABI_END
 }  // namespace zmqraii
 
 #endif  // ZMQRAII_WORKER_PIPE_HPP_INCLUDED

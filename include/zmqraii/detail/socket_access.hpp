@@ -11,6 +11,7 @@
 
 namespace zmqraii {
 namespace detail {
+ZMQRAII_ABI_BEGIN
 
 /// What zmqraii's own headers (multipart, poller, proxy, monitor, worker) need
 /// of a socket and users do not: the checked, marked raw handle.
@@ -61,6 +62,7 @@ struct socket_access {
     }
 };
 
+ZMQRAII_ABI_END
 }  // namespace detail
 }  // namespace zmqraii
 

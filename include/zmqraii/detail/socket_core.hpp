@@ -40,6 +40,7 @@ enum class send_flags : int {
 };
 
 namespace detail {
+ZMQRAII_ABI_BEGIN
 
 class socket_core {
 public:
@@ -320,6 +321,7 @@ protected:
     std::shared_ptr<socket_entry> entry_;  // owner only: keeps the entry alive
 };
 
+ZMQRAII_ABI_END
 }  // namespace detail
 }  // namespace zmqraii
 
