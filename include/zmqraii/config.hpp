@@ -90,6 +90,19 @@
 #define ZMQRAII_HAS_COROUTINES 0
 #endif
 
+/// @def ZMQRAII_HAS_ASIO
+/// 1 where standalone Asio's `<asio.hpp>` can be included (Debian: libasio-dev):
+/// zmqraii/asio.hpp then provides zmqraii::asio::async_recv and async_send.
+/// Detected, not user-settable; nothing else in zmqraii needs Asio.
+#if defined(__has_include)
+#if __has_include(<asio.hpp>)
+#define ZMQRAII_HAS_ASIO 1
+#endif
+#endif
+#ifndef ZMQRAII_HAS_ASIO
+#define ZMQRAII_HAS_ASIO 0
+#endif
+
 /// @def ZMQRAII_LIKELY
 /// Internal: branch hint that `x` is usually true (__builtin_expect where known).
 /// @def ZMQRAII_UNLIKELY
