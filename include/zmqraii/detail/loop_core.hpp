@@ -80,16 +80,17 @@ struct loop_waiter {
     const char* op = "";
     /// Set when the operation failed (a stop: zmqraii::stopped).
     std::exception_ptr error;
-
-    // Where it is linked; owned by the loop.
-    loop_core* core = nullptr;
-    loop_source* source = nullptr;
-    loop_waiter* prev = nullptr;
-    loop_waiter* next = nullptr;
-    std::uint64_t timer = 0;
-    place at = place::none;
     /// The start of a spawned task (in the ready queue): not failed at a stop.
     bool starts_task = false;
+
+    // Where it is linked, set by the loop when it links the waiter (an
+    // operation that completes at once never is, and pays for none of them).
+    loop_core* core = nullptr;  // null while not linked
+    loop_source* source;        // NOLINT(cppcoreguidelines-pro-type-member-init)
+    loop_waiter* prev;          // NOLINT(cppcoreguidelines-pro-type-member-init)
+    loop_waiter* next;          // NOLINT(cppcoreguidelines-pro-type-member-init)
+    std::uint64_t timer;        // NOLINT(cppcoreguidelines-pro-type-member-init)
+    place at;                   // NOLINT(cppcoreguidelines-pro-type-member-init)
 
     loop_waiter() = default;
     loop_waiter(const loop_waiter&) = delete;
@@ -97,8 +98,6 @@ struct loop_waiter {
     loop_waiter(loop_waiter&&) = delete;
     loop_waiter& operator=(loop_waiter&&) = delete;
     ~loop_waiter();  // unlinks a waiter that is still registered
-
-    bool waiting() const noexcept { return at != place::none; }
 };
 
 /// A FIFO list of waiters (intrusive).
@@ -327,8 +326,11 @@ public:
 
     /// Throws stopped once the loop's context has stopped (every await checks).
     void check_not_stopped(const char* op) const {
-        if (ZMQRAII_UNLIKELY(stopped_))
-            throw zmqraii::stopped(std::string(op) + ": the loop's context was stopped");
+        if (ZMQRAII_UNLIKELY(stopped_)) throw_stopped(op);
+    }
+
+    [[noreturn]] ZMQRAII_COLD static void throw_stopped(const char* op) {
+        throw zmqraii::stopped(std::string(op) + ": the loop's context was stopped");
     }
 
     /// Called when an operation completed without suspending: true to go on
@@ -450,6 +452,7 @@ public:
         timers_.emplace(id, timer_state{{}, clock::duration::zero(), &w, due});
         push_due(due, id);
         w.core = this;
+        w.source = nullptr;
         w.timer = id;
         w.at = loop_waiter::place::timer;
     }
@@ -457,6 +460,8 @@ public:
     /// Resumes `w` from the ready queue (a yield, a task that starts).
     void make_ready(loop_waiter& w) noexcept {
         w.core = this;
+        w.source = nullptr;
+        w.timer = 0;
         w.at = loop_waiter::place::ready;
         ready_.push_back(w);
     }
@@ -639,6 +644,7 @@ private:
     void link(loop_waiter& w, loop_source& src, loop_waiter::place where) noexcept {
         w.core = this;
         w.source = &src;
+        w.timer = 0;
         w.at = where;
         (where == loop_waiter::place::writers ? src.writers : src.readers).push_back(w);
     }
