@@ -94,12 +94,9 @@
 /// 1 where standalone Asio's `<asio.hpp>` can be included (Debian: libasio-dev):
 /// zmqraii/asio.hpp then provides zmqraii::asio::async_recv and async_send.
 /// Detected, not user-settable; nothing else in zmqraii needs Asio.
-#if defined(__has_include)
-#if __has_include(<asio.hpp>)
+#if __has_include(<asio.hpp>)  // __has_include is C++17
 #define ZMQRAII_HAS_ASIO 1
-#endif
-#endif
-#ifndef ZMQRAII_HAS_ASIO
+#else
 #define ZMQRAII_HAS_ASIO 0
 #endif
 
