@@ -163,9 +163,15 @@ private:
 // (but yields once every loop_core::max_burst in a row).
 class loop_op : protected loop_waiter {
 protected:
-    explicit loop_op(const char* name) noexcept {
-        op = name;
-        resume = &resume_handle;
+    // `attempt_fn` completes the operation when the loop finds its source ready
+    // (null for operations that wait for time only).
+    loop_op(const char* name, bool (*attempt_fn)(loop_waiter&)) noexcept
+        : loop_waiter(attempt_fn, &resume_handle, name) {}
+
+    // The awaiter whose base `w` is (each awaiter sets its own attempt function).
+    template <class Awaiter>
+    static Awaiter& self(loop_waiter& w) noexcept {
+        return static_cast<Awaiter&>(w);  // NOLINT(cppcoreguidelines-pro-type-static-cast-downcast)
     }
 
     // In await_ready: the loop that runs on this thread (error when none).
@@ -181,7 +187,7 @@ protected:
         return loop_->burst();
     }
 
-    // In await_suspend: yield (done already) or wait on a socket.
+    // In await_suspend: yield (done already), or wait until the socket is ready.
     void yield_or_wait_socket(std::coroutine_handle<> h, socket& s, bool write) {
         handle_ = h;
         if (done_)
@@ -190,18 +196,34 @@ protected:
             loop_->wait_socket(s, *this, write);
     }
 
+    // The same for a mailbox's descriptor.
+    void yield_or_wait_mailbox(std::coroutine_handle<> h, int fd) {
+        handle_ = h;
+        if (done_)
+            loop_->make_ready(*this);
+        else
+            loop_->wait_fd(fd, *this, true);
+    }
+
+    // In await_suspend: resume at `due` (from the ready queue when `yield`).
+    void wait_until(std::coroutine_handle<> h, steady_time due, bool yield) {
+        handle_ = h;
+        if (yield)
+            loop_->make_ready(*this);
+        else
+            loop_->wait_until(*this, due);
+    }
+
     void rethrow_error() {
         if (error) std::rethrow_exception(std::exchange(error, nullptr));
     }
 
+private:
+    static void resume_handle(loop_waiter& w) noexcept { self<loop_op>(w).handle_.resume(); }
+
     loop_core* loop_ = nullptr;
     std::coroutine_handle<> handle_;
     bool done_ = false;
-
-private:
-    static void resume_handle(loop_waiter& w) noexcept {
-        static_cast<loop_op&>(w).handle_.resume();
-    }
 };
 
 }  // namespace detail
@@ -298,12 +320,10 @@ inline task<void> task_promise<void>::get_return_object() noexcept {
  * @par Thread Safety
  * Awaited once, on the thread of the running loop that owns the socket.
  */
-class socket::recv_awaiter : private detail::loop_op {
+class socket::recv_awaiter : public detail::loop_op {
 public:
     /// Receives from `s`.
-    explicit recv_awaiter(socket& s) noexcept : loop_op("co_await async_recv"), s_(s) {
-        attempt = &try_now;
-    }
+    explicit recv_awaiter(socket& s) noexcept : loop_op("co_await async_recv", &try_now), s_(s) {}
     recv_awaiter(const recv_awaiter&) = delete;
     recv_awaiter& operator=(const recv_awaiter&) = delete;
     recv_awaiter(recv_awaiter&&) = delete;
@@ -325,8 +345,8 @@ public:
 
 private:
     static bool try_now(detail::loop_waiter& w) {
-        auto& self = static_cast<recv_awaiter&>(w);
-        return self.s_.try_recv_as(self.op, self.m_);
+        auto& me = self<recv_awaiter>(w);
+        return me.s_.try_recv_as(me.op, me.m_);
     }
     socket& s_;
     message m_;
@@ -337,13 +357,11 @@ private:
  * @par Thread Safety
  * Awaited once, on the thread of the running loop that owns the socket.
  */
-class socket::recv_reuse_awaiter : private detail::loop_op {
+class socket::recv_reuse_awaiter : public detail::loop_op {
 public:
     /// Receives from `s` into `m`.
     recv_reuse_awaiter(socket& s, message& m) noexcept
-        : loop_op("co_await async_recv"), s_(s), m_(m) {
-        attempt = &try_now;
-    }
+        : loop_op("co_await async_recv", &try_now), s_(s), m_(m) {}
     recv_reuse_awaiter(const recv_reuse_awaiter&) = delete;
     recv_reuse_awaiter& operator=(const recv_reuse_awaiter&) = delete;
     recv_reuse_awaiter(recv_reuse_awaiter&&) = delete;
@@ -365,8 +383,8 @@ public:
 
 private:
     static bool try_now(detail::loop_waiter& w) {
-        auto& self = static_cast<recv_reuse_awaiter&>(w);
-        return self.s_.try_recv_as(self.op, self.m_);
+        auto& me = self<recv_reuse_awaiter>(w);
+        return me.s_.try_recv_as(me.op, me.m_);
     }
     socket& s_;
     message& m_;
@@ -377,13 +395,11 @@ private:
  * @par Thread Safety
  * Awaited once, on the thread of the running loop that owns the socket.
  */
-class socket::recv_multipart_awaiter : private detail::loop_op {
+class socket::recv_multipart_awaiter : public detail::loop_op {
 public:
     /// Receives one whole message from `s`.
     explicit recv_multipart_awaiter(socket& s) noexcept
-        : loop_op("co_await async_recv_multipart"), s_(s) {
-        attempt = &try_now;
-    }
+        : loop_op("co_await async_recv_multipart", &try_now), s_(s) {}
     recv_multipart_awaiter(const recv_multipart_awaiter&) = delete;
     recv_multipart_awaiter& operator=(const recv_multipart_awaiter&) = delete;
     recv_multipart_awaiter(recv_multipart_awaiter&&) = delete;
@@ -405,8 +421,8 @@ public:
 
 private:
     static bool try_now(detail::loop_waiter& w) {
-        auto& self = static_cast<recv_multipart_awaiter&>(w);
-        return detail::recv_parts(self.s_, self.m_, self.op, true);
+        auto& me = self<recv_multipart_awaiter>(w);
+        return detail::recv_parts(me.s_, me.m_, me.op, true);
     }
     socket& s_;
     multipart m_;
@@ -417,13 +433,11 @@ private:
  * @par Thread Safety
  * Awaited once, on the thread of the running loop that owns the socket.
  */
-class socket::send_awaiter : private detail::loop_op {
+class socket::send_awaiter : public detail::loop_op {
 public:
     /// Sends `m` on `s` with `flags`.
     send_awaiter(socket& s, message&& m, send_flags flags) noexcept
-        : loop_op("co_await async_send"), s_(s), m_(std::move(m)), flags_(flags) {
-        attempt = &try_now;
-    }
+        : loop_op("co_await async_send", &try_now), s_(s), m_(std::move(m)), flags_(flags) {}
     send_awaiter(const send_awaiter&) = delete;
     send_awaiter& operator=(const send_awaiter&) = delete;
     send_awaiter(send_awaiter&&) = delete;
@@ -442,8 +456,8 @@ public:
 
 private:
     static bool try_now(detail::loop_waiter& w) {
-        auto& self = static_cast<send_awaiter&>(w);
-        return self.s_.try_send_as(self.op, self.m_, self.flags_);
+        auto& me = self<send_awaiter>(w);
+        return me.s_.try_send_as(me.op, me.m_, me.flags_);
     }
     socket& s_;
     message m_;
@@ -455,13 +469,11 @@ private:
  * @par Thread Safety
  * Awaited once, on the thread of the running loop that owns the socket.
  */
-class socket::send_multipart_awaiter : private detail::loop_op {
+class socket::send_multipart_awaiter : public detail::loop_op {
 public:
     /// Sends the parts of `m` on `s` as one message.
     send_multipart_awaiter(socket& s, multipart&& m) noexcept
-        : loop_op("co_await async_send"), s_(s), m_(std::move(m)) {
-        attempt = &try_now;
-    }
+        : loop_op("co_await async_send", &try_now), s_(s), m_(std::move(m)) {}
     send_multipart_awaiter(const send_multipart_awaiter&) = delete;
     send_multipart_awaiter& operator=(const send_multipart_awaiter&) = delete;
     send_multipart_awaiter(send_multipart_awaiter&&) = delete;
@@ -480,8 +492,8 @@ public:
 
 private:
     static bool try_now(detail::loop_waiter& w) {
-        auto& self = static_cast<send_multipart_awaiter&>(w);
-        return detail::send_parts(self.s_, self.m_, self.op, true);
+        auto& me = self<send_multipart_awaiter>(w);
+        return detail::send_parts(me.s_, me.m_, me.op, true);
     }
     socket& s_;
     multipart m_;
@@ -513,12 +525,11 @@ inline socket::send_multipart_awaiter socket::async_send(multipart&& parts) {
  * Awaited once, on the thread of a running loop; producers push from any thread.
  */
 template <class T>
-class mailbox<T>::pop_awaiter : private detail::loop_op {
+class mailbox<T>::pop_awaiter : public detail::loop_op {
 public:
     /// Pops from `mb`.
-    explicit pop_awaiter(mailbox<T>& mb) noexcept : loop_op("co_await async_pop"), mb_(mb) {
-        attempt = &try_now;
-    }
+    explicit pop_awaiter(mailbox<T>& mb) noexcept
+        : loop_op("co_await async_pop", &try_now), mb_(mb) {}
     pop_awaiter(const pop_awaiter&) = delete;
     pop_awaiter& operator=(const pop_awaiter&) = delete;
     pop_awaiter(pop_awaiter&&) = delete;
@@ -531,13 +542,7 @@ public:
         return take() && completed();
     }
     /// Waits on the loop until a value is queued or the mailbox closes.
-    void await_suspend(std::coroutine_handle<> h) {
-        handle_ = h;
-        if (done_)
-            loop_->make_ready(*this);
-        else
-            loop_->wait_fd(mb_.fd(), *this, true);
-    }
+    void await_suspend(std::coroutine_handle<> h) { yield_or_wait_mailbox(h, mb_.fd()); }
     /// The value; empty once the mailbox is closed (or its context stopping) and empty.
     /// @throws stopped at a stop of the loop's context.
     std::optional<T> await_resume() {
@@ -553,7 +558,7 @@ private:
         value_ = mb_.try_pop();  // closed: nothing can be pushed any more
         return true;
     }
-    static bool try_now(detail::loop_waiter& w) { return static_cast<pop_awaiter&>(w).take(); }
+    static bool try_now(detail::loop_waiter& w) { return self<pop_awaiter>(w).take(); }
     mailbox<T>& mb_;
     std::optional<T> value_;
 };
@@ -570,11 +575,11 @@ typename mailbox<T>::pop_awaiter mailbox<T>::async_pop() {
  * @par Thread Safety
  * Awaited once, by a task that the loop runs, on the loop's thread.
  */
-class loop::sleep_awaiter : private detail::loop_op {
+class loop::sleep_awaiter : public detail::loop_op {
 public:
     /// Sleeps `d` on `core`.
     sleep_awaiter(detail::loop_core& core, clock::duration d) noexcept
-        : loop_op("co_await sleep_for"), core_(core), d_(d) {}
+        : loop_op("co_await sleep_for", nullptr), core_(core), d_(d) {}
     sleep_awaiter(const sleep_awaiter&) = delete;
     sleep_awaiter& operator=(const sleep_awaiter&) = delete;
     sleep_awaiter(sleep_awaiter&&) = delete;
@@ -592,11 +597,7 @@ public:
     }
     /// Waits on the loop's timers (or its ready queue).
     void await_suspend(std::coroutine_handle<> h) {
-        handle_ = h;
-        if (d_ <= clock::duration::zero())
-            core_.make_ready(*this);
-        else
-            core_.wait_until(*this, due_);
+        wait_until(h, due_, d_ <= clock::duration::zero());
     }
     /// @throws stopped at a stop of the loop's context.
     void await_resume() { rethrow_error(); }
@@ -625,7 +626,9 @@ inline void loop::spawn(task<void> t) {
     p.start.op = "loop spawn";
     p.start.starts_task = true;
     p.start.resume = [](detail::loop_waiter& w) noexcept {
-        std::coroutine_handle<>::from_address(static_cast<detail::task_start&>(w).frame).resume();
+        // w is the promise's task_start, whose frame this is.
+        auto& start = static_cast<detail::task_start&>(w);  // NOLINT(*-static-cast-downcast)
+        std::coroutine_handle<>::from_address(start.frame).resume();
     };
     c.add_root(p.root);
     c.make_ready(p.start);

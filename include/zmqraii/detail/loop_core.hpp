@@ -67,6 +67,8 @@ struct loop_source;
 
 /// Something suspended on a loop: a coroutine's awaiter, mostly. The awaiter
 /// fills in attempt (for operations that need a ready source), resume and op.
+// NOLINTBEGIN(cppcoreguidelines-pro-type-member-init): the link fields are
+// written when the loop links the waiter (see below).
 struct loop_waiter {
     enum class place : unsigned char { none, readers, writers, timer, ready };
 
@@ -86,19 +88,23 @@ struct loop_waiter {
     // Where it is linked, set by the loop when it links the waiter (an
     // operation that completes at once never is, and pays for none of them).
     loop_core* core = nullptr;  // null while not linked
-    loop_source* source;        // NOLINT(cppcoreguidelines-pro-type-member-init)
-    loop_waiter* prev;          // NOLINT(cppcoreguidelines-pro-type-member-init)
-    loop_waiter* next;          // NOLINT(cppcoreguidelines-pro-type-member-init)
-    std::uint64_t timer;        // NOLINT(cppcoreguidelines-pro-type-member-init)
-    place at;                   // NOLINT(cppcoreguidelines-pro-type-member-init)
+    loop_source* source;
+    loop_waiter* prev;
+    loop_waiter* next;
+    std::uint64_t timer;
+    place at;
 
     loop_waiter() = default;
+    loop_waiter(bool (*attempt_fn)(loop_waiter&), void (*resume_fn)(loop_waiter&) noexcept,
+                const char* name) noexcept
+        : attempt(attempt_fn), resume(resume_fn), op(name) {}
     loop_waiter(const loop_waiter&) = delete;
     loop_waiter& operator=(const loop_waiter&) = delete;
     loop_waiter(loop_waiter&&) = delete;
     loop_waiter& operator=(loop_waiter&&) = delete;
     ~loop_waiter();  // unlinks a waiter that is still registered
 };
+// NOLINTEND(cppcoreguidelines-pro-type-member-init)
 
 /// A FIFO list of waiters (intrusive).
 class waiter_list {
