@@ -19,8 +19,10 @@
 //   4. the timers that were due when the poll returned, in deadline order;
 //   5. the ready queue: spawned tasks that start, coroutines that yielded.
 //
-// Waiters (loop_waiter) are intrusive nodes that live in coroutine frames:
-// waiting allocates nothing, and a frame destroyed while it waits unlinks itself.
+// Waiters, handlers and sources are in detail/loop_waiter.hpp, the timers in
+// detail/loop_timers.hpp. Waiters are intrusive nodes that live in coroutine
+// frames: waiting allocates nothing, and a frame destroyed while it waits
+// unlinks itself.
 // Coroutines resume inline, on the loop's stack; a coroutine whose operations
 // complete without blocking keeps running, and after max_burst of them in a row
 // its next operation yields once to the loop (fairness to other sources).
@@ -32,6 +34,8 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
+#include <zmqraii/detail/loop_timers.hpp>
+#include <zmqraii/detail/loop_waiter.hpp>
 #include <zmqraii/detail/owner.hpp>
 #include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
@@ -61,177 +65,6 @@ namespace zmqraii {
 class loop;
 
 namespace detail {
-
-class loop_core;
-struct loop_source;
-
-/// Something suspended on a loop: a coroutine's awaiter, mostly. The awaiter
-/// fills in attempt (for operations that need a ready source), resume and op.
-// NOLINTBEGIN(cppcoreguidelines-pro-type-member-init): the link fields are
-// written when the loop links the waiter (see below).
-struct loop_waiter {
-    enum class place : unsigned char { none, readers, writers, timer, ready };
-
-    /// Completes the operation if it can now (receive, send, pop): true when
-    /// done. An exception it throws is delivered to the waiter. Null for
-    /// timers and the ready queue.
-    bool (*attempt)(loop_waiter&) = nullptr;
-    /// Resumes whoever waits, once the operation completed or failed (`error`).
-    void (*resume)(loop_waiter&) noexcept = nullptr;
-    /// The operation's name, for errors ("co_await async_recv").
-    const char* op = "";
-    /// Set when the operation failed (a stop: zmqraii::stopped).
-    std::exception_ptr error;
-    /// The start of a spawned task (in the ready queue): not failed at a stop.
-    bool starts_task = false;
-
-    // Where it is linked, set by the loop when it links the waiter (an
-    // operation that completes at once never is, and pays for none of them).
-    loop_core* core = nullptr;  // null while not linked
-    loop_source* source;
-    loop_waiter* prev;
-    loop_waiter* next;
-    std::uint64_t timer;
-    place at;
-
-    loop_waiter() = default;
-    loop_waiter(bool (*attempt_fn)(loop_waiter&), void (*resume_fn)(loop_waiter&) noexcept,
-                const char* name) noexcept
-        : attempt(attempt_fn), resume(resume_fn), op(name) {}
-    loop_waiter(const loop_waiter&) = delete;
-    loop_waiter& operator=(const loop_waiter&) = delete;
-    loop_waiter(loop_waiter&&) = delete;
-    loop_waiter& operator=(loop_waiter&&) = delete;
-    ~loop_waiter();  // unlinks a waiter that is still registered
-};
-// NOLINTEND(cppcoreguidelines-pro-type-member-init)
-
-/// A FIFO list of waiters (intrusive).
-class waiter_list {
-public:
-    bool empty() const noexcept { return head_ == nullptr; }
-    std::size_t size() const noexcept { return size_; }
-    loop_waiter* front() const noexcept { return head_; }
-    void push_back(loop_waiter& w) noexcept {
-        w.prev = tail_;
-        w.next = nullptr;
-        if (tail_ != nullptr)
-            tail_->next = &w;
-        else
-            head_ = &w;
-        tail_ = &w;
-        ++size_;
-    }
-    void erase(loop_waiter& w) noexcept {
-        if (w.prev != nullptr)
-            w.prev->next = w.next;
-        else
-            head_ = w.next;
-        if (w.next != nullptr)
-            w.next->prev = w.prev;
-        else
-            tail_ = w.prev;
-        w.prev = w.next = nullptr;
-        --size_;
-    }
-
-private:
-    loop_waiter* head_ = nullptr;
-    loop_waiter* tail_ = nullptr;
-    std::size_t size_ = 0;
-};
-
-/// How the loop calls a source's handler when the source is ready.
-enum class handler_mode : unsigned char {
-    once,            // once per iteration (descriptors, mailboxes: they drain a batch)
-    while_readable,  // again while the socket stays readable (ZMQ_EVENTS)
-    until_empty,     // again while it returns true (it received a message)
-};
-
-/// A source's handler: returns true when it may be called again at once
-/// (until_empty: it received and handled a message; the other modes ignore
-/// it). Move-only, unlike std::function, so that a handler may own a message.
-class loop_handler {
-public:
-    loop_handler() noexcept = default;
-    loop_handler(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
-    template <class F, std::enable_if_t<!std::is_same_v<std::decay_t<F>, loop_handler> &&
-                                            !std::is_same_v<std::decay_t<F>, std::nullptr_t>,
-                                        int> = 0>
-    loop_handler(
-        F&& f)  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
-        : fn_(std::make_unique<holder<std::decay_t<F>>>(std::forward<F>(f))) {}
-
-    explicit operator bool() const noexcept { return fn_ != nullptr; }
-    bool operator()() { return fn_->call(); }
-
-private:
-    struct callable {
-        callable() = default;
-        callable(const callable&) = delete;
-        callable& operator=(const callable&) = delete;
-        callable(callable&&) = delete;
-        callable& operator=(callable&&) = delete;
-        virtual ~callable() = default;
-        virtual bool call() = 0;
-    };
-    template <class F>
-    struct holder final : callable {
-        explicit holder(F&& x) : f(std::move(x)) {}
-        explicit holder(const F& x) : f(x) {}
-        bool call() override { return f(); }
-        F f;
-    };
-    std::unique_ptr<callable> fn_;
-};
-
-template <class F>
-struct is_std_function : std::false_type {};
-template <class Sig>
-struct is_std_function<std::function<Sig>> : std::true_type {};
-
-/// True for a handler that holds nothing: an empty std::function, a null pointer.
-template <class F>
-bool is_empty_callable(const F& f) noexcept {
-    if constexpr (is_std_function<F>::value)
-        return !f;
-    else if constexpr (std::is_pointer_v<F> || std::is_member_pointer_v<F>)
-        return f == nullptr;
-    else
-        return false;
-}
-
-/// A socket or descriptor the loop polls: its handler and its waiters.
-struct loop_source {
-    socket* sock = nullptr;  // null for a descriptor
-    int fd = -1;
-    loop_handler handler;  // on_readable
-    handler_mode mode = handler_mode::once;
-    bool mailbox = false;          // a mailbox's descriptor (see wait_fd)
-    bool drop_after_call = false;  // removed by itself: dropped once its call returns
-    waiter_list readers;           // waiting for ZMQ_POLLIN
-    waiter_list writers;           // waiting for ZMQ_POLLOUT
-
-    bool has_handler() const noexcept { return handler && !drop_after_call; }
-    short events() const noexcept {
-        short ev = 0;
-        if (has_handler() || !readers.empty()) ev |= ZMQ_POLLIN;
-        if (!writers.empty()) ev |= ZMQ_POLLOUT;
-        return ev;
-    }
-    bool idle() const noexcept { return events() == 0; }
-};
-
-/// A coroutine frame the loop owns (a task given to loop::spawn). Intrusive,
-/// in the frame's promise.
-struct loop_root {
-    loop_root* prev = nullptr;
-    loop_root* next = nullptr;
-    loop_core* core = nullptr;
-    void* frame = nullptr;                           // the coroutine frame's address
-    void (*destroy)(loop_root&) noexcept = nullptr;  // destroys the frame (and this node)
-    bool finished = false;
-};
 
 /// The loop running on this thread (set by loop::run), for this_loop() and awaiters.
 inline thread_local loop* running_loop = nullptr;
@@ -292,12 +125,7 @@ public:
             detach_all(s->readers);
             detach_all(s->writers);
         }
-        for (auto& kv : timers_) {
-            if (kv.second.waiter != nullptr) {
-                kv.second.waiter->at = loop_waiter::place::none;
-                kv.second.waiter->core = nullptr;
-            }
-        }
+        timers_.detach_waiters();
     }
 
     // ---- ownership ----------------------------------------------------------
@@ -406,27 +234,10 @@ public:
 
     std::uint64_t add_timer(clock::duration first, clock::duration period,
                             std::function<void()> fn) {
-        const steady_time due = deadline_after(first);
-        const std::uint64_t id = ++next_timer_;
-        timers_.emplace(id, timer_state{std::move(fn), period, nullptr, due});
-        push_due(due, id);
-        return id;
+        return timers_.add(first, period, std::move(fn));
     }
-
-    bool cancel_timer(std::uint64_t id) noexcept {
-        auto it = timers_.find(id);
-        if (it == timers_.end() || it->second.waiter != nullptr) return false;
-        timers_.erase(it);
-        maybe_rebuild_heap();
-        return true;
-    }
-
-    std::size_t timer_count() const noexcept {
-        std::size_t n = 0;
-        for (const auto& kv : timers_)
-            if (kv.second.waiter == nullptr) ++n;
-        return n;
-    }
+    bool cancel_timer(std::uint64_t id) noexcept { return timers_.cancel(id); }
+    std::size_t timer_count() const noexcept { return timers_.count(); }
 
     // ---- waiters (task.hpp) -------------------------------------------------
 
@@ -454,9 +265,7 @@ public:
 
     /// Resumes `w` at `due` (or in the ready queue when that has passed).
     void wait_until(loop_waiter& w, steady_time due) {
-        const std::uint64_t id = ++next_timer_;
-        timers_.emplace(id, timer_state{{}, clock::duration::zero(), &w, due});
-        push_due(due, id);
+        const std::uint64_t id = timers_.add_waiter(w, due);
         w.core = this;
         w.source = nullptr;
         w.timer = id;
@@ -563,20 +372,6 @@ public:
     }
 
 private:
-    struct timer_state {
-        std::function<void()> fn;
-        clock::duration period;
-        loop_waiter* waiter;  // a coroutine's sleep_for; then fn is empty
-        steady_time due;
-    };
-    struct due_entry {
-        steady_time at;
-        std::uint64_t id;
-        // A min-heap with std::push_heap: the "largest" is the earliest.
-        bool operator<(const due_entry& o) const noexcept {
-            return at != o.at ? at > o.at : id > o.id;
-        }
-    };
     struct failure {
         loop_source* source;  // null: the loop's own socket
         std::exception_ptr error;
@@ -672,91 +467,6 @@ private:
         sources_.erase(std::remove(sources_.begin(), sources_.end(), nullptr), sources_.end());
     }
 
-    // ---- timers -------------------------------------------------------------
-
-    void push_due(steady_time at, std::uint64_t id) {
-        heap_.push_back(due_entry{at, id});
-        std::push_heap(heap_.begin(), heap_.end());
-    }
-
-    // The heap keeps entries of cancelled and rescheduled timers until they
-    // come up; rebuild it when they are most of it.
-    void maybe_rebuild_heap() noexcept {
-        if (heap_.size() < 64 || heap_.size() < 2 * timers_.size()) return;
-        heap_.clear();
-        for (const auto& kv : timers_) heap_.push_back(due_entry{kv.second.due, kv.first});
-        std::make_heap(heap_.begin(), heap_.end());
-    }
-
-    // The earliest live timer's deadline (drops stale heap entries), or max().
-    steady_time next_due() {
-        while (!heap_.empty()) {
-            const due_entry& top = heap_.front();
-            auto it = timers_.find(top.id);
-            if (it != timers_.end() && it->second.due == top.at) return top.at;
-            std::pop_heap(heap_.begin(), heap_.end());
-            heap_.pop_back();
-        }
-        return steady_time::max();
-    }
-
-    void run_timers(steady_time now) {
-        while (!stop_pending()) {
-            if (next_due() > now) return;
-            const due_entry top = heap_.front();
-            std::pop_heap(heap_.begin(), heap_.end());
-            heap_.pop_back();
-            auto it = timers_.find(top.id);
-            timer_state& t = it->second;
-            if (t.waiter != nullptr) {
-                loop_waiter& w = *t.waiter;
-                timers_.erase(it);
-                w.timer = 0;
-                w.at = loop_waiter::place::none;
-                w.core = nullptr;
-                w.resume(w);
-            } else if (t.period == clock::duration::zero()) {
-                std::function<void()> fn = std::move(t.fn);
-                timers_.erase(it);
-                fn();
-            } else {
-                run_periodic(top, t, now);
-            }
-        }
-    }
-
-    void run_periodic(const due_entry& top, timer_state& t, steady_time now) {
-        // The callback may cancel its own timer (or add others, which may
-        // rehash the map): it runs from a local, and goes back only if its
-        // timer is still there. Missed periods are skipped, not run in a burst.
-        steady_time next = top.at + t.period;
-        if (next <= now) next = now + t.period;
-        t.due = next;
-        struct restore {
-            loop_core& c;
-            std::uint64_t id;
-            steady_time next;
-            std::function<void()> fn;
-            restore(loop_core& core, std::uint64_t i, steady_time n, std::function<void()>&& f)
-                : c(core), id(i), next(n), fn(std::move(f)) {}
-            restore(const restore&) = delete;
-            restore& operator=(const restore&) = delete;
-            restore(restore&&) = delete;
-            restore& operator=(restore&&) = delete;
-            ~restore() {
-                auto it = c.timers_.find(id);
-                if (it == c.timers_.end()) return;
-                it->second.fn = std::move(fn);
-                try {
-                    c.push_due(next, id);
-                } catch (...) {  // no memory for the heap entry: the timer ends
-                    c.timers_.erase(it);
-                }
-            }
-        } r{*this, top.id, next, std::move(t.fn)};
-        r.fn();
-    }
-
     // ---- the iteration --------------------------------------------------------
 
     bool stop_pending() const noexcept { return stop_requested_.load(std::memory_order_relaxed); }
@@ -784,7 +494,7 @@ private:
         if (!ready_.empty()) {
             timeout = 0;
         } else {
-            timeout = ms_until(next_due());
+            timeout = ms_until(timers_.next_due());
             if (mailbox_waiters_ && (timeout < 0 || timeout > mailbox_recheck_ms))
                 timeout = mailbox_recheck_ms;
         }
@@ -811,7 +521,7 @@ private:
             else if (src->mailbox && !src->readers.empty())
                 serve(src->readers);  // a closed mailbox does not signal
         }
-        if (!stop_pending()) run_timers(now);
+        timers_.run_due(now, [this] { return !stop_pending(); });
         if (!stop_pending()) run_ready();
         if (!stop_pending()) sweep();
     }
@@ -1072,13 +782,7 @@ private:
                 loop_source& s = *sources_[i];
                 w = s.readers.empty() ? s.writers.front() : s.readers.front();
             }
-            if (w == nullptr) {
-                for (const auto& kv : timers_)
-                    if (kv.second.waiter != nullptr) {
-                        w = kv.second.waiter;
-                        break;
-                    }
-            }
+            if (w == nullptr) w = timers_.any_waiter();
             if (w == nullptr) break;
             std::string text = std::string(w->op);
             if (w->source != nullptr && w->source->sock != nullptr)
@@ -1129,9 +833,7 @@ private:
     std::unordered_map<int, loop_source*> by_fd_;
     loop_source* executing_ = nullptr;  // the source whose handler is running
 
-    std::unordered_map<std::uint64_t, timer_state> timers_;
-    std::vector<due_entry> heap_;
-    std::uint64_t next_timer_ = 0;
+    loop_timers timers_;
 
     waiter_list ready_;
     loop_root* roots_ = nullptr;
