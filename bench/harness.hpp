@@ -25,6 +25,17 @@
 //   static const void* data(message&);
 //   static void close(socket&);
 //
+// Optional, for receivers that are not a blocking recv() loop (an event loop's
+// handler, a coroutine): `static constexpr bool custom_receive = true;` and
+//
+//   template <class OnMessage>
+//   static void receive(context&, socket&, message&, std::uint64_t from,
+//                       std::uint64_t to, OnMessage& on_message);
+//
+// which receives messages from..to-1 and calls on_message(msg, size, seq) for
+// each, in order (`msg` is the message it received into: the one given, or its own). thr_receiver
+// then uses it for the warm-up and for the measured messages; the other scenarios are unchanged.
+//
 // Errors inside an impl throw (wrapper exceptions or bench::failure); a failed
 // verification prints what went wrong and ends the process with status 1, so no
 // number is ever printed for a broken run.
@@ -43,6 +54,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -222,6 +234,12 @@ ZMQRAII_BENCH_NOINLINE void thr_sender(typename Impl::context& ctx, const option
     }
 }
 
+// Whether Impl receives through its own receive() (see the top of this file).
+template <class Impl, class = void>
+struct has_custom_receive : std::false_type {};
+template <class Impl>
+struct has_custom_receive<Impl, std::enable_if_t<Impl::custom_receive>> : std::true_type {};
+
 // Throughput, receiving side (main thread): PULL binds, receives warmup
 // messages, then times `count` more. Returns seconds.
 template <class Impl>
@@ -236,17 +254,33 @@ ZMQRAII_BENCH_NOINLINE double thr_receiver(typename Impl::context& ctx, const op
         typename Impl::message m;
         const std::size_t size = o.size;
         std::uint64_t i = 0;
-        for (; i < o.warmup; ++i) {
-            const std::size_t n = Impl::recv(s, m);
-            if (!check(Impl::data(m), n, size, i)) verify_failed(Impl::name, "warm-up", i, n, size);
-        }
-        const auto start = std::chrono::steady_clock::now();
         const std::uint64_t total = o.warmup + o.count;
-        // The measured receive loop.
-        for (; i < total; ++i) {
-            const std::size_t n = Impl::recv(s, m);
-            if (!check(Impl::data(m), n, size, i))
-                verify_failed(Impl::name, "receive loop", i, n, size);
+        std::chrono::steady_clock::time_point start;
+        if constexpr (has_custom_receive<Impl>::value) {
+            const char* where = "warm-up";
+            auto on_message = [&](typename Impl::message& got, std::size_t n, std::uint64_t seq) {
+                if (seq != i || !check(Impl::data(got), n, size, seq))
+                    verify_failed(Impl::name, where, seq, n, size);
+                ++i;
+            };
+            Impl::receive(ctx, s, m, 0, o.warmup, on_message);
+            where = "receive loop";
+            start = std::chrono::steady_clock::now();
+            // The measured receive loop, the impl's own way.
+            Impl::receive(ctx, s, m, o.warmup, total, on_message);
+        } else {
+            for (; i < o.warmup; ++i) {
+                const std::size_t n = Impl::recv(s, m);
+                if (!check(Impl::data(m), n, size, i))
+                    verify_failed(Impl::name, "warm-up", i, n, size);
+            }
+            start = std::chrono::steady_clock::now();
+            // The measured receive loop.
+            for (; i < total; ++i) {
+                const std::size_t n = Impl::recv(s, m);
+                if (!check(Impl::data(m), n, size, i))
+                    verify_failed(Impl::name, "receive loop", i, n, size);
+            }
         }
         const auto stop = std::chrono::steady_clock::now();
         if (i != total) verify_failed(Impl::name, "message count", i, 0, size);

@@ -41,6 +41,10 @@ PROGRAMS = {
     "cppzmq": "bench_cppzmq",
     "zmqraii": "bench_zmqraii",
     "zmqraii-nocheck": "bench_zmqraii_nocheck",
+    # Receivers other than a blocking recv() loop (thr_* only; lat_* is the same
+    # as zmqraii's): a zmqraii::loop handler, and a coroutine on a loop (C++20).
+    "zmqraii-loop": "bench_zmqraii_loop",
+    "zmqraii-coro": "bench_zmqraii_coro",
 }
 SCENARIOS = ["thr_inproc", "thr_tcp", "lat_inproc", "lat_tcp"]
 SIZES = [1, 64, 1024]
@@ -309,9 +313,11 @@ def instructions(args):
             unit = "message" if scenario.startswith("thr") else "round trip"
             print("## %s, %d B: instructions per %s" % (scenario, size, unit))
             print()
+            ratio_to = args.ratio_to
             print("| impl | program's own code | minus raw | libzmq | libc | ld.so | "
-                  "libstdc++ | other | all objects | all minus raw |")
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                  "libstdc++ | other | all objects | all minus raw |"
+                  + (" all / %s |" % ratio_to if ratio_to else ""))
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if ratio_to else ""))
             raw = per["raw"]
             raw_all = sum(raw.values())
             for impl in impls:
@@ -319,7 +325,8 @@ def instructions(args):
                 total = sum(p.values())
                 print("| %s | %.2f | %+.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %+.1f |" % (
                     impl, p["program"], p["program"] - raw["program"], p["libzmq"], p["libc"],
-                    p["ld.so"], p["libstdc++"], p["other"], total, total - raw_all))
+                    p["ld.so"], p["libstdc++"], p["other"], total, total - raw_all)
+                    + (" %.3f |" % (total / sum(per[ratio_to].values())) if ratio_to else ""))
             print()
             sys.stdout.flush()
     if not args.keep:
@@ -349,13 +356,18 @@ def main():
     ap.add_argument("--instr-counts", default="20000,120000",
                     help="the two message counts of --instr (default %(default)s)")
     ap.add_argument("--keep", metavar="DIR", help="--instr: keep the callgrind files in DIR")
+    ap.add_argument("--ratio-to", metavar="IMPL", help="--instr: add a column with each "
+                    "implementation's total divided by IMPL's (e.g. zmqraii, the blocking "
+                    "receiver, for zmqraii-loop and zmqraii-coro)")
     args = ap.parse_args()
 
     args.impls = [i for i in args.impls.split(",") if i]
     for i in args.impls:
         if i not in PROGRAMS:
-            die("unknown implementation %s (known: %s)" % (i, ", ".join(IMPLS)))
+            die("unknown implementation %s (known: %s)" % (i, ", ".join(PROGRAMS)))
     args.instr_counts = [int(x) for x in args.instr_counts.split(",")]
+    if args.ratio_to and args.ratio_to not in args.impls:
+        die("--ratio-to %s: not among --impls" % args.ratio_to)
     if args.scenarios is None:
         args.scenarios = "thr_inproc" if args.instr else ",".join(SCENARIOS)
     if args.sizes is None:

@@ -96,6 +96,29 @@
 #define ZMQRAII_HAS_STOP_TOKEN 0
 #endif
 
+/// @def ZMQRAII_HAS_COROUTINES
+/// 1 where the compiler and the standard library both support C++20 coroutines
+/// (`__cpp_impl_coroutine` and `<coroutine>` with `__cpp_lib_coroutine`; g++ 12
+/// and clang++ 14 with libstdc++ 12 in C++20). zmqraii/task.hpp then provides
+/// zmqraii::task and the co_await operations of sockets, mailboxes and loops.
+/// Detected, not user-settable.
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L && \
+    defined(__cpp_lib_coroutine) && __cpp_lib_coroutine >= 201902L
+#define ZMQRAII_HAS_COROUTINES 1
+#else
+#define ZMQRAII_HAS_COROUTINES 0
+#endif
+
+/// @def ZMQRAII_HAS_ASIO
+/// 1 where standalone Asio's `<asio.hpp>` can be included (Debian: libasio-dev):
+/// zmqraii/asio.hpp then provides zmqraii::asio::async_recv and async_send.
+/// Detected, not user-settable; nothing else in zmqraii needs Asio.
+#if __has_include(<asio.hpp>)  // __has_include is C++17
+#define ZMQRAII_HAS_ASIO 1
+#else
+#define ZMQRAII_HAS_ASIO 0
+#endif
+
 /// @def ZMQRAII_LIKELY
 /// Internal: branch hint that `x` is usually true (__builtin_expect where known).
 /// @def ZMQRAII_UNLIKELY

@@ -393,6 +393,15 @@ public:
     /// False for a moved-from mailbox.
     explicit operator bool() const noexcept { return state_ != nullptr; }
 
+#if ZMQRAII_HAS_COROUTINES
+    /// The awaitable of async_pop() (defined in zmqraii/task.hpp).
+    class pop_awaiter;
+    /// `co_await mb.async_pop()`: the oldest value, suspending the calling task
+    /// while the mailbox is empty; an empty optional once it is closed (or its
+    /// tied context is stopping) and empty, as pop(). Defined in zmqraii/task.hpp.
+    pop_awaiter async_pop();
+#endif
+
 private:
     using time_point = std::chrono::steady_clock::time_point;
 

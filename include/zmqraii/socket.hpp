@@ -443,6 +443,37 @@ public:
         return handle_;
     }
 
+#if ZMQRAII_HAS_COROUTINES
+    // ---- coroutines (C++20): declared here, defined in zmqraii/task.hpp -------
+
+    class recv_awaiter;
+    class recv_reuse_awaiter;
+    class recv_multipart_awaiter;
+    class send_awaiter;
+    class send_multipart_awaiter;
+
+    /// `co_await s.async_recv()`: the next message part (include zmqraii/task.hpp).
+    /**
+     * Suspends the calling task only when no part is ready; it resumes on the
+     * loop's thread once one was received. Like every operation of task.hpp:
+     * awaited outside a running zmqraii::loop it throws error EINVAL; at a
+     * context stop it throws stopped (also while suspended).
+     */
+    recv_awaiter async_recv();
+    /// `co_await s.async_recv(m)`: receives into `m`, reusing it; gives the part's size.
+    recv_reuse_awaiter async_recv(message& m);
+    /// `co_await s.async_recv_multipart()`: one whole message (all its parts).
+    recv_multipart_awaiter async_recv_multipart();
+    /// `co_await s.async_send(std::move(m))`: sends `m`, suspending while it would block.
+    /// The message is taken at the call (gone also when the send fails).
+    send_awaiter async_send(message&& m, send_flags flags = send_flags::none);
+    /// `co_await s.async_send("text")`: sends a copy of `text`.
+    send_awaiter async_send(std::string_view text, send_flags flags = send_flags::none);
+    /// `co_await s.async_send(std::move(parts))`: sends every part as one message,
+    /// all or nothing (as send_multipart; multipart is declared in multipart.hpp).
+    send_multipart_awaiter async_send(class multipart&& parts);
+#endif
+
 private:
     friend class socket_handoff;
     friend class zmqraii::raw_call_scope;

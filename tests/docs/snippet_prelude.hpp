@@ -7,6 +7,10 @@
 #define ZMQRAII_DOCS_SNIPPET_PRELUDE_HPP_INCLUDED
 
 #include <zmqraii/zmqraii.hpp>
+// Not in the umbrella (compile time); docs/loop-and-coroutines.md uses them.
+// task.hpp declares nothing in C++17.
+#include <zmqraii/loop.hpp>
+#include <zmqraii/task.hpp>
 
 #include <atomic>
 #include <chrono>
