@@ -920,7 +920,7 @@ TEST_CASE("out of file descriptors: a tcp bind to an address fails with EMFILE",
     // address as an interface name, getifaddrs() needs a netlink socket, and
     // libzmq asserts on its failure: "Too many open files
     // (src/ip_resolver.cpp:542)", abort. Not a zmqraii bug, and zmqraii cannot
-    // catch an abort; documented in docs/reliability.md. Should libzmq return
+    // catch an abort; documented in CONTRIBUTING.md. Should libzmq return
     // EMFILE instead, this test passes and [!shouldfail] reports it.
     const peer_output r = run_to_end("nofile 12 bind");
     INFO("process output:\n" << r.text);

@@ -67,7 +67,7 @@
 // then in these sequences (96-342 bytes in about one 10 s run of seven, always
 // malloc'd by libzmq's own message code, only when the sequences also
 // receive). The raw C API on one thread leaks the same way once parts sent
-// with ZMQ_SNDMORE are in the mix (docs/reliability.md). zmqraii's message
+// with ZMQ_SNDMORE are in the mix (CONTRIBUTING.md). zmqraii's message
 // closes what it holds (test_message runs under LeakSanitizer without this
 // suppression), so what is left is libzmq's. To see the reports again, remove
 // this function (it adds to LSAN_OPTIONS' suppressions, it does not replace them).
@@ -306,14 +306,14 @@ private:
         return !list.empty() && list.find("," + std::string(op) + ",") != std::string::npos;
     }
 
-    // STREAM last in all_types: only with ZMQRAII_FUZZ_STREAM=1 (see docs/reliability.md).
+    // STREAM last in all_types: only with ZMQRAII_FUZZ_STREAM=1 (see CONTRIBUTING.md).
     static int type_count() {
         static const bool stream = std::getenv("ZMQRAII_FUZZ_STREAM") != nullptr;
         return stream ? 12 : 11;
     }
 
     // libzmq 4.3.4 itself aborts or crashes (reproduced with the raw C API on
-    // one thread, see docs/reliability.md) on three inproc sequences: a connect
+    // one thread, see CONTRIBUTING.md) on three inproc sequences: a connect
     // before the bind with messages queued and sockets closed ("Assertion failed:
     // written (src/pipe.cpp:87)"), a sndhwm/rcvhwm change on a socket that
     // already has inproc pipes with traffic (SIGSEGV), and an inproc unbind or

@@ -19,7 +19,7 @@ using zmqraii_test::contains;
 
 namespace {
 
-// ---- the snippet of docs/multipart.md, verbatim ----------------------------------
+// ---- the multipart snippet of docs/messaging.md, verbatim ------------------------
 // A ROUTER answering a REQ client: the reply carries the request's envelope.
 void answer_one(zmqraii::socket& router) {
     zmqraii::routed_message request = zmqraii::split_envelope(zmqraii::recv_multipart(router));
@@ -289,7 +289,7 @@ TEST_CASE("REQ/ROUTER: the envelope ends with the empty delimiter (docs snippet)
     zmqraii::send_multipart(router, r.reply(zmqraii::multipart{"first pong"}));
     CHECK(req.recv().to_string() == "first pong");
 
-    // The snippet of docs/multipart.md.
+    // The multipart snippet of docs/messaging.md.
     req.send("again");
     answer_one(router);
     CHECK(zmqraii::recv_multipart(req) == zmqraii::multipart{"pong", "again"});

@@ -22,7 +22,7 @@ using zmqraii_test::contains;
 
 namespace {
 
-// ---- the snippet of docs/poller.md, verbatim -------------------------------------
+// ---- the poller snippet of docs/messaging.md, verbatim ---------------------------
 // One thread serves a socket and a pipe; a byte on the pipe tells it to finish.
 int serve(zmqraii::socket& jobs, int wake_fd) {
     int done = 0;
@@ -359,7 +359,8 @@ TEST_CASE("stop wakes a thread blocked in poller wait with stopped", "[poller][s
     CHECK_THAT(outcome.get_future().get(), contains("stopped: poller wait"));
 }
 
-TEST_CASE("the docs/poller.md snippet serves jobs until the pipe says stop", "[poller][docs]") {
+TEST_CASE("the poller snippet of docs/messaging.md serves jobs until the pipe says stop",
+          "[poller][docs]") {
     zmqraii::context ctx;
     pipe_fds wake;
     std::promise<void> bound;

@@ -2,7 +2,7 @@
 /// @file config.hpp
 /// Every configuration macro of zmqraii, each with its documented default.
 /// Define a macro before including any zmqraii header (or through the CMake
-/// option of the same name) to change it. See docs/configuration.md.
+/// option of the same name) to change it. See docs/build-and-configuration.md.
 #ifndef ZMQRAII_CONFIG_HPP_INCLUDED
 #define ZMQRAII_CONFIG_HPP_INCLUDED
 

@@ -3,7 +3,7 @@
 /// zmqraii::multipart: a message of several parts, sent and received all or nothing,
 /// and the routing-envelope helpers for ROUTER/DEALER/REQ.
 ///
-/// @par How "all or nothing" is achieved (details and residual cases: docs/multipart.md)
+/// @par How "all or nothing" is achieved (details and residual cases: docs/messaging.md)
 /// - Before the first part: the multipart must not be empty, and the socket must be
 ///   open, owned by the calling thread and its context not stopping. A failure here
 ///   sends nothing and leaves the multipart unchanged.
@@ -385,7 +385,7 @@ inline bool recv_parts(socket& s, multipart& out, const char* op, bool first_don
 
 /// Sends every part of `m` as one message, blocking until the first part is queued.
 /**
- * All or nothing (see the file comment and docs/multipart.md). On success `m` is
+ * All or nothing (see the file comment and docs/messaging.md). On success `m` is
  * empty. When it throws before the first part was queued, `m` is unchanged.
  * @throws stopped when the context stops; error EINVAL for an empty multipart;
  *   error naming the socket and the part otherwise; wrong_thread.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Extract the C++ code blocks of Markdown files into translation units.
 
-Used by tests/docs/CMakeLists.txt at configure time; docs/writing-docs.md
+Used by tests/docs/CMakeLists.txt at configure time; CONTRIBUTING.md ("The docs test")
 describes the conventions. In short, a fenced block whose info string starts
 with `cpp` (or `c++`, `cxx`) is C++ and must say what to do with it:
 
@@ -102,7 +102,7 @@ def parse_blocks(path, text):
             if kind_word not in KINDS:
                 raise DocError(
                     f"{path}:{open_line}: unknown C++ block kind '{kind_word}' "
-                    f"(use ```cpp, ```cpp fragment or ```cpp nocompile; see docs/writing-docs.md)")
+                    f"(use ```cpp, ```cpp fragment or ```cpp nocompile; see CONTRIBUTING.md, 'The docs test')")
             if len(conds) > 1 or (conds and not re.fullmatch(r"ZMQRAII_[A-Z0-9_]+", conds[0])):
                 raise DocError(f"{path}:{open_line}: `if=` takes one ZMQRAII_ configuration macro")
             yield (open_line + 1, lang, KINDS[kind_word], "\n".join(code), pending_setup,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Included first by every documentation snippet that tests/docs compiles
-// (see docs/writing-docs.md): zmqraii and the standard headers that snippets
+// (see CONTRIBUTING.md, "The docs test"): zmqraii and the standard headers that snippets
 // use without spelling out, so that a snippet can stay as short as the text
 // around it needs.
 #ifndef ZMQRAII_DOCS_SNIPPET_PRELUDE_HPP_INCLUDED
