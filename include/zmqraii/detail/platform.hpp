@@ -32,6 +32,21 @@
 
 namespace zmqraii::detail {
 
+/// The text of errno value `errnum` ("No such file or directory"). Thread-safe
+/// (strerror_r), unlike std::strerror.
+inline std::string errno_text(int errnum) {
+    char buf[256] = {};
+    // glibc's strerror_r (GNU) returns the text, the POSIX one (musl, macOS) an
+    // int and the text in buf: the overloads pick the text either way.
+    struct pick {
+        static const char* text(const char* r, const char* /*buf*/) noexcept { return r; }
+        static const char* text(int r, const char* b) noexcept {
+            return r == 0 ? b : "unknown error";
+        }
+    };
+    return pick::text(::strerror_r(errnum, buf, sizeof buf), buf);
+}
+
 /// Process id, for fork reports.
 inline long current_pid() noexcept { return static_cast<long>(::getpid()); }
 
@@ -106,7 +121,7 @@ inline heavy_fence_kind heavy_fence_setup(std::string* why = nullptr) {
         if (q >= 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
             ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
             return {heavy_fence_kind::membarrier, std::string()};
-        reason = q < 0 ? std::string("membarrier: ") + std::strerror(errno)
+        reason = q < 0 ? std::string("membarrier: ") + errno_text(errno)
                        : std::string("membarrier: private expedited command not available");
 #if defined(__x86_64__) || defined(__i386__)
         return {heavy_fence_kind::mprotect, reason};
