@@ -6,8 +6,9 @@
 // stop itself. Sockets point to it through socket_entry, so moving or destroying
 // the context object never leaves a socket dangling.
 //
-// Locking: one mutex per context_state guards the registry and every zmq_close
-// of its sockets, so a socket is closed exactly once. The flags word and the
+// Locking: one mutex per context_state guards the registry and each socket's
+// `closed` flag, so a socket is closed exactly once (close() then calls
+// zmq_close outside the lock; the stopper calls it under the lock). The flags word and the
 // sockets' gate words are atomic and read without the lock on the hot path.
 //
 // The stop (DESIGN.md section 3): begin_stop() sets the stop bit in the flags
@@ -19,7 +20,7 @@
 // Then it runs zmq_ctx_term(). Nothing in it waits for a user thread to act.
 //
 // Fork: every context_state is listed in a process-wide list. A pthread_atfork
-// child handler marks them all `forked`, so objects inherited by a child refuse
+// child handler marks them all forked (flag_forked), so objects inherited by a child refuse
 // use and do nothing in their destructors.
 #ifndef ZMQRAII_DETAIL_REGISTRY_HPP_INCLUDED
 #define ZMQRAII_DETAIL_REGISTRY_HPP_INCLUDED
