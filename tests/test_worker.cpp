@@ -194,7 +194,7 @@ TEST_CASE("worker body that polls stop_requested() ends on stop()", "[worker][st
         out.connect("inproc://worker-poll");
         wc.ready();
         while (!wc.stop_requested()) {
-            out.send_for(std::string_view("tick"), 10ms);
+            (void)out.send_for(std::string_view("tick"), 10ms);
             ++rounds;
         }
     });

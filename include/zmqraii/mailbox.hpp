@@ -152,7 +152,7 @@ public:
 
     /// Appends `value` when there is room. @return false when full (`value` unchanged).
     /// @throws mailbox_closed, stopped as push(); never blocks.
-    bool try_push(T&& value) {
+    [[nodiscard]] bool try_push(T&& value) {
         state& s = get("try_push");
         std::lock_guard<std::mutex> lock(s.mutex);
         s.check_open_locked("try_push");
@@ -165,7 +165,7 @@ public:
     /// @return false when the mailbox stayed full (`value` unchanged).
     /// @throws mailbox_closed, stopped as push().
     template <class Rep, class Period>
-    bool push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] bool push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
         state& s = get("push_for");
         const auto deadline = deadline_after(timeout);
         std::unique_lock<std::mutex> lock(s.mutex);
@@ -183,7 +183,7 @@ public:
 
     /// Takes the oldest value without blocking; works after close() too.
     /// @return an empty optional when the mailbox is empty.
-    std::optional<T> try_pop() {
+    [[nodiscard]] std::optional<T> try_pop() {
         state& s = get("try_pop");
         std::lock_guard<std::mutex> lock(s.mutex);
         return s.dequeue_locked();
@@ -207,7 +207,7 @@ public:
     /// Takes the oldest value, waiting at most `timeout`.
     /// @return an empty optional on timeout, or once closed (or stopping) and empty.
     template <class Rep, class Period>
-    std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
         state& s = get("pop_for");
         const auto deadline = deadline_after(timeout);
         std::unique_lock<std::mutex> lock(s.mutex);

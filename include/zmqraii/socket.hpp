@@ -191,8 +191,8 @@ public:
 
     /// Sends bytes (copied), waiting at most `timeout`. @return false on timeout.
     template <class Rep, class Period>
-    bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
-                  send_flags flags = send_flags::none) {
+    [[nodiscard]] bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
+                                send_flags flags = send_flags::none) {
         const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_send_as("send_for", bytes.data(), bytes.size(), flags)) return true;
@@ -201,8 +201,8 @@ public:
     }
     /// Sends a message, waiting at most `timeout`. @return false on timeout (m unchanged).
     template <class Rep, class Period>
-    bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
-                  send_flags flags = send_flags::none) {
+    [[nodiscard]] bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
+                                send_flags flags = send_flags::none) {
         const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_send_as("send_for", m, flags)) return true;
@@ -212,7 +212,7 @@ public:
     /// Sends every part of `m`, waiting at most `timeout` for the first to go
     /// (defined in <zmqraii/multipart.hpp>). @return false on timeout (m unchanged).
     template <class Rep, class Period>
-    bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout);
+    [[nodiscard]] bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout);
 
     // ---- receiving ------------------------------------------------------------
 
@@ -237,7 +237,7 @@ public:
     }
 
     /// Receives without blocking. @return an empty optional where none is ready.
-    std::optional<message> try_recv() {
+    [[nodiscard]] std::optional<message> try_recv() {
         message m;
         if (!try_recv(m)) return std::nullopt;
         return std::optional<message>(std::move(m));
@@ -250,14 +250,14 @@ public:
     /// Receives, waiting at most `timeout`. @return an empty optional on timeout.
     /// @throws stopped when the context stops while it waits.
     template <class Rep, class Period>
-    std::optional<message> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] std::optional<message> recv_for(std::chrono::duration<Rep, Period> timeout) {
         message m;
         if (!recv_for(m, timeout)) return std::nullopt;
         return std::optional<message>(std::move(m));
     }
     /// Receives into `m`, waiting at most `timeout`. @return false on timeout.
     template <class Rep, class Period>
-    bool recv_for(message& m, std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] bool recv_for(message& m, std::chrono::duration<Rep, Period> timeout) {
         const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_recv_as("recv_for", m)) return true;
@@ -289,11 +289,11 @@ public:
     recv_result recv_into(mutable_buffer buf) { return recv_into(buf.data(), buf.size()); }
 
     /// Receives into `buf` without blocking. @return empty where no part is ready.
-    std::optional<recv_result> try_recv_into(void* buf, std::size_t capacity) {
+    [[nodiscard]] std::optional<recv_result> try_recv_into(void* buf, std::size_t capacity) {
         return try_recv_into_as("try_recv_into", buf, capacity);
     }
     /// Receives into a writable contiguous container without blocking.
-    std::optional<recv_result> try_recv_into(mutable_buffer buf) {
+    [[nodiscard]] std::optional<recv_result> try_recv_into(mutable_buffer buf) {
         return try_recv_into(buf.data(), buf.size());
     }
 
