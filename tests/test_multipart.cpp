@@ -2,6 +2,7 @@
 // Tests of multipart.hpp: the container, round trips, all-or-nothing sending at the
 // high-water mark, routing envelopes (ROUTER/DEALER, REQ/ROUTER), and stop.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/multipart.hpp>
 #include <zmqraii/zmqraii.hpp>
@@ -16,6 +17,7 @@
 
 using namespace std::chrono_literals;
 using zmqraii_test::contains;
+using zmqraii_test::error_of;
 
 namespace {
 
@@ -27,17 +29,6 @@ void answer_one(zmqraii::socket& router) {
     zmqraii::send_multipart(router, request.reply(std::move(answer)));
 }
 // ---- end of snippet ----------------------------------------------------------------
-
-template <class Fn>
-std::pair<std::error_code, std::string> error_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return {e.code(), e.what()};
-    }
-    FAIL("expected a zmqraii::error");
-    return {};
-}
 
 zmqraii::multipart numbered(int seq) {
     return zmqraii::multipart{std::to_string(seq), "middle", "end"};
