@@ -81,6 +81,36 @@ std::pair<std::error_code, std::string> error_of(Fn fn) {
     return {};
 }
 
+/// The errno and what() of the zmqraii::error `fn` throws; code 0 when it
+/// returns normally (for calls that may or may not fail).
+struct outcome {
+    int code = 0;
+    std::string what;
+};
+template <class Fn>
+outcome outcome_of(Fn fn) {
+    try {
+        fn();
+    } catch (const zmqraii::error& e) {
+        return {e.num(), e.what()};
+    }
+    return {};
+}
+
+/// How `body` ended, in words: "returned", "stopped: <what()>" for
+/// zmqraii::stopped, "other: <what()>" for any other std::exception.
+template <class Fn>
+std::string ending_of(Fn body) {
+    try {
+        body();
+        return "returned";
+    } catch (const zmqraii::stopped& e) {
+        return std::string("stopped: ") + e.what();
+    } catch (const std::exception& e) {
+        return std::string("other: ") + e.what();
+    }
+}
+
 /// Installs a diagnostic handler that keeps every diagnostic; restores the
 /// previous handler when it goes. One at a time per program.
 class captured_diagnostics {

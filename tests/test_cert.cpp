@@ -111,21 +111,8 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     return n;
 }
 
-// What a call threw: the errno of a zmqraii::error and its what(); code 0 when
-// it returned normally.
-struct outcome {
-    int code = 0;
-    std::string what;
-};
-template <class Fn>
-outcome outcome_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return {e.num(), e.what()};
-    }
-    return {};
-}
+using zmqraii_test::outcome;
+using zmqraii_test::outcome_of;
 
 // Runs `fn` (a load that must not block) on another thread and returns what it
 // threw. When it has not returned within a few seconds, opens each FIFO of

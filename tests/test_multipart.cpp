@@ -312,17 +312,12 @@ TEST_CASE("stop wakes a thread blocked in recv_multipart with stopped", "[multip
     std::promise<void> ready;
     std::promise<std::string> outcome;
     std::thread t([&] {
-        try {
+        outcome.set_value(zmqraii_test::ending_of([&] {
             zmqraii::socket s(ctx, zmqraii::socket_type::pull, "blocked receiver");
             s.bind("inproc://multipart-stop");
             ready.set_value();
             zmqraii::recv_multipart(s);
-            outcome.set_value("returned");
-        } catch (const zmqraii::stopped& e) {
-            outcome.set_value(std::string("stopped: ") + e.what());
-        } catch (const std::exception& e) {
-            outcome.set_value(std::string("other: ") + e.what());
-        }
+        }));
     });
     ready.get_future().wait();
     REQUIRE(ctx.stop_for(30s));

@@ -304,19 +304,14 @@ TEST_CASE("stop wakes a thread blocked in poller wait with stopped", "[poller][s
     std::promise<void> ready;
     std::promise<std::string> outcome;
     std::thread t([&] {
-        try {
+        outcome.set_value(zmqraii_test::ending_of([&] {
             zmqraii::socket s(ctx, zmqraii::socket_type::pull, "polled");
             s.bind("inproc://poller-stop");
             zmqraii::poller p;
             p.add(s, poll_events::in, [](poll_events) {});
             ready.set_value();
             p.wait(std::chrono::milliseconds(-1));
-            outcome.set_value("returned");
-        } catch (const zmqraii::stopped& e) {
-            outcome.set_value(std::string("stopped: ") + e.what());
-        } catch (const std::exception& e) {
-            outcome.set_value(std::string("other: ") + e.what());
-        }
+        }));
     });
     ready.get_future().wait();
     REQUIRE(ctx.stop_for(30s));
