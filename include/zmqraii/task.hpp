@@ -109,6 +109,10 @@ private:
 };
 
 ZMQRAII_ABI_END
+// The promises' get_return_object(), declared in detail/task_promise.hpp,
+// defined here where task is complete. Doxygen skips it: it does not read
+// detail/, so it would find definitions without declarations.
+/// @cond
 namespace detail {
 ZMQRAII_ABI_BEGIN
 
@@ -123,6 +127,7 @@ inline task<void> task_promise<void>::get_return_object() noexcept {
 
 ZMQRAII_ABI_END
 }  // namespace detail
+/// @endcond
 ZMQRAII_ABI_BEGIN
 
 // ---- socket ------------------------------------------------------------------
