@@ -89,11 +89,12 @@ inline const std::atomic<unsigned>& closed_flags() noexcept {
 /// a value no record address and no null record can equal.
 inline constexpr std::uintptr_t gate_no_owner = 2u;
 
+struct socket_entry;
+
 /// A socket's gate word: what its hot path compares with the calling thread's
 /// record (gate_of(owner) | flag_stopping once the stop began; gate_no_owner as
 /// owner part while handed off and for thread-safe types). Its address is also
 /// the socket's identity in the in-call marks.
-struct socket_entry;
 struct gate_word {
     std::atomic<std::uintptr_t> word{0};
     /// The socket entry this gate belongs to; null for closed_gate().
