@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What the test programs share: a latch, error capture, diagnostic capture, a
-// watchdog that turns a hang into a report, and the ThreadSanitizer fork option.
+// watchdog that turns a hang into a report, the ThreadSanitizer fork option, and
+// two fixtures: a connected PAIR link and a pipe.
 #ifndef ZMQRAII_TESTS_SUPPORT_HPP_INCLUDED
 #define ZMQRAII_TESTS_SUPPORT_HPP_INCLUDED
 
@@ -8,6 +9,7 @@
 
 #include <zmqraii/context.hpp>
 #include <zmqraii/error.hpp>
+#include <zmqraii/socket.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +21,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 // ThreadSanitizer, detected as config.hpp does, for tests that must know.
 #if defined(__SANITIZE_THREAD__)
@@ -75,6 +79,36 @@ std::pair<std::error_code, std::string> error_of(Fn fn) {
     }
     FAIL("expected a zmqraii::error");
     return {};
+}
+
+/// The errno and what() of the zmqraii::error `fn` throws; code 0 when it
+/// returns normally (for calls that may or may not fail).
+struct outcome {
+    int code = 0;
+    std::string what;
+};
+template <class Fn>
+outcome outcome_of(Fn fn) {
+    try {
+        fn();
+    } catch (const zmqraii::error& e) {
+        return {e.num(), e.what()};
+    }
+    return {};
+}
+
+/// How `body` ended, in words: "returned", "stopped: <what()>" for
+/// zmqraii::stopped, "other: <what()>" for any other std::exception.
+template <class Fn>
+std::string ending_of(Fn body) {
+    try {
+        body();
+        return "returned";
+    } catch (const zmqraii::stopped& e) {
+        return std::string("stopped: ") + e.what();
+    } catch (const std::exception& e) {
+        return std::string("other: ") + e.what();
+    }
 }
 
 /// Installs a diagnostic handler that keeps every diagnostic; restores the
@@ -160,6 +194,37 @@ inline bool names_thread(const std::string& text, const std::string& role, const
     }
     return false;
 }
+
+/// Two connected PAIR sockets on the calling thread ("<name> a" bound, "<name> b"
+/// connected, over inproc).
+struct pair_link {
+    zmqraii::socket a;
+    zmqraii::socket b;
+    pair_link(zmqraii::context& ctx, const std::string& name)
+        : a(ctx, zmqraii::socket_type::pair, name + " a"),
+          b(ctx, zmqraii::socket_type::pair, name + " b") {
+        a.bind("inproc://pair-link-" + name);
+        b.connect("inproc://pair-link-" + name);
+    }
+};
+
+/// A pipe that closes itself: a file descriptor to poll that a test makes readable.
+struct pipe_fds {
+    int fds[2] = {-1, -1};
+    pipe_fds() { REQUIRE(::pipe(fds) == 0); }
+    pipe_fds(const pipe_fds&) = delete;
+    pipe_fds& operator=(const pipe_fds&) = delete;
+    ~pipe_fds() {
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+    int read_end() const { return fds[0]; }
+    void poke() const { REQUIRE(::write(fds[1], "x", 1) == 1); }
+    void drain() const {
+        char c;
+        REQUIRE(::read(fds[0], &c, 1) == 1);
+    }
+};
 
 /// Seconds since `t0`, for messages.
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {

@@ -28,7 +28,8 @@ TEST_CASE("the two settings of the owner check name two socket types", "[abi]") 
     CHECK(abi_test::unchecked_socket_type_name().find("abi_unchecked") != std::string::npos);
 }
 
-TEST_CASE("one program, one context: the checked side refuses, the unchecked side allows", "[abi]") {
+TEST_CASE("one program, one context: the checked side refuses, the unchecked side allows",
+          "[abi]") {
     zmqraii::context ctx;
 
     // Unchecked translation unit: another thread's use goes through.

@@ -31,19 +31,9 @@ static_assert(ZMQRAII_HAS_ASIO, "test_asio is built only where Asio is installed
 
 using namespace std::chrono_literals;
 using zmqraii_test::contains;
+using zmqraii_test::pair_link;
 
 namespace {
-
-struct pair_link {
-    zmqraii::socket a;
-    zmqraii::socket b;
-    pair_link(zmqraii::context& ctx, const std::string& name)
-        : a(ctx, zmqraii::socket_type::pair, name + " a"),
-          b(ctx, zmqraii::socket_type::pair, name + " b") {
-        a.bind("inproc://asio-" + name);
-        b.connect("inproc://asio-" + name);
-    }
-};
 
 // Runs `ioc` until it has no work, failing after `limit`.
 void run_bounded(asio::io_context& ioc, std::chrono::seconds limit = 20s) {

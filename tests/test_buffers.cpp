@@ -3,6 +3,7 @@
 // the existing overloads ambiguous, and recv_into a caller's buffer with truncation
 // reported, under the same ownership and stop checks as send/recv.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/zmqraii.hpp>
 
@@ -267,18 +268,13 @@ TEST_CASE("stop wakes a thread blocked in recv_into with stopped", "[buffers][st
     std::promise<void> ready;
     std::promise<std::string> outcome;
     std::thread t([&] {
-        try {
+        outcome.set_value(zmqraii_test::ending_of([&] {
             zmqraii::socket s(ctx, zmqraii::socket_type::pull, "blocked in recv_into");
             s.bind("inproc://buffers-stop");
             ready.set_value();
             char buf[16];
             s.recv_into(buf, sizeof buf);
-            outcome.set_value("returned");
-        } catch (const zmqraii::stopped& e) {
-            outcome.set_value(std::string("stopped: ") + e.what());
-        } catch (const std::exception& e) {
-            outcome.set_value(std::string("other: ") + e.what());
-        }
+        }));
     });
     ready.get_future().wait();
     REQUIRE(ctx.stop_for(30s));

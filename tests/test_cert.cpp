@@ -5,6 +5,7 @@
 // an encrypted pair works, the helpers refuse a socket that is already bound,
 // and a CURVE server never accepts a NULL-mechanism client.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/cert.hpp>
 #include <zmqraii/zmqraii.hpp>
@@ -37,6 +38,7 @@
 
 using namespace std::chrono_literals;
 using zmqraii_test::contains;
+using zmqraii_test::error_of;
 
 namespace {
 
@@ -77,18 +79,6 @@ unsigned mode_of(const std::string& path) {
     return static_cast<unsigned>(st.st_mode & 07777);
 }
 
-// The zmqraii::error that `fn` throws.
-template <class Fn>
-zmqraii::error error_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return e;
-    }
-    FAIL("expected a zmqraii::error");
-    return zmqraii::error(0, "unreachable");
-}
-
 // Sets the umask for one test and restores it.
 struct scoped_umask {
     ::mode_t old;
@@ -121,21 +111,8 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     return n;
 }
 
-// What a call threw: the errno of a zmqraii::error and its what(); code 0 when
-// it returned normally.
-struct outcome {
-    int code = 0;
-    std::string what;
-};
-template <class Fn>
-outcome outcome_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return {e.num(), e.what()};
-    }
-    return {};
-}
+using zmqraii_test::outcome;
+using zmqraii_test::outcome_of;
 
 // Runs `fn` (a load that must not block) on another thread and returns what it
 // threw. When it has not returned within a few seconds, opens each FIFO of
@@ -198,33 +175,33 @@ TEST_CASE("certificate refuses bad keys and metadata without printing a secret",
     const auto a = zmqraii::certificate::generate();
     const auto b = zmqraii::certificate::generate();
     SECTION("keys that do not belong together") {
-        const auto e = error_of([&] {
+        const auto [e_code, e_what] = error_of([&] {
             zmqraii::certificate(zmqraii::curve_keypair{a.public_key(), b.secret_key()});
         });
-        CHECK(e.code() == std::errc::invalid_argument);
-        CHECK_THAT(std::string(e.what()), contains("does not belong"));
-        CHECK_THAT(std::string(e.what()), !contains(b.secret_key()));
+        CHECK(e_code == std::errc::invalid_argument);
+        CHECK_THAT(e_what, contains("does not belong"));
+        CHECK_THAT(e_what, !contains(b.secret_key()));
     }
     SECTION("a public key of the wrong length") {
-        const auto e = error_of([] { zmqraii::certificate::from_public("short"); });
-        CHECK(e.code() == std::errc::invalid_argument);
-        CHECK_THAT(std::string(e.what()), contains("40 Z85 characters, got 5"));
+        const auto [e_code, e_what] = error_of([] { zmqraii::certificate::from_public("short"); });
+        CHECK(e_code == std::errc::invalid_argument);
+        CHECK_THAT(e_what, contains("40 Z85 characters, got 5"));
     }
     SECTION("a secret key with a bad character: its position, never the key") {
         std::string secret = a.secret_key();
         secret[7] = '~';
-        const auto e = error_of([&] { zmqraii::certificate::from_secret(secret); });
-        CHECK(e.code() == std::errc::invalid_argument);
-        CHECK_THAT(std::string(e.what()), contains("position 7"));
-        CHECK_THAT(std::string(e.what()), !contains(secret.substr(0, 7)));
+        const auto [e_code, e_what] = error_of([&] { zmqraii::certificate::from_secret(secret); });
+        CHECK(e_code == std::errc::invalid_argument);
+        CHECK_THAT(e_what, contains("position 7"));
+        CHECK_THAT(e_what, !contains(secret.substr(0, 7)));
     }
     SECTION("metadata that the file format cannot hold") {
         zmqraii::certificate c = zmqraii::certificate::generate();
-        CHECK(error_of([&] { c.set_meta("bad name", "v"); }).code() == std::errc::invalid_argument);
-        CHECK(error_of([&] { c.set_meta("", "v"); }).code() == std::errc::invalid_argument);
-        CHECK(error_of([&] { c.set_meta("quotes", "a\"b'c"); }).code() ==
+        CHECK(error_of([&] { c.set_meta("bad name", "v"); }).first == std::errc::invalid_argument);
+        CHECK(error_of([&] { c.set_meta("", "v"); }).first == std::errc::invalid_argument);
+        CHECK(error_of([&] { c.set_meta("quotes", "a\"b'c"); }).first ==
               std::errc::invalid_argument);
-        CHECK(error_of([&] { c.set_meta("newline", "a\nb"); }).code() ==
+        CHECK(error_of([&] { c.set_meta("newline", "a\nb"); }).first ==
               std::errc::invalid_argument);
         CHECK(c.metadata().empty());
     }
@@ -270,7 +247,7 @@ TEST_CASE("save writes name.key and name.key_secret; load reads them back", "[ce
     c.public_only().save(dir.file("peer.key"));
     CHECK(std::filesystem::exists(dir.file("peer.key")));
     CHECK_FALSE(std::filesystem::exists(dir.file("peer.key_secret")));
-    CHECK(error_of([&] { c.public_only().save_secret(dir.file("x")); }).code() ==
+    CHECK(error_of([&] { c.public_only().save_secret(dir.file("x")); }).first ==
           std::errc::invalid_argument);
     // No temporary file is left behind.
     std::size_t files = 0;
@@ -304,17 +281,17 @@ TEST_CASE("the secret file is created with mode 0600, also over an existing 0644
 TEST_CASE("save into a missing directory names the path and the errno", "[cert][file]") {
     temp_dir dir;
     const std::string path = dir.file("no-such-dir/x.key");
-    const auto e = error_of([&] { zmqraii::certificate::generate().save(path); });
-    CHECK(e.code() == std::errc::no_such_file_or_directory);
-    CHECK_THAT(std::string(e.what()), contains(path));
+    const auto [e_code, e_what] = error_of([&] { zmqraii::certificate::generate().save(path); });
+    CHECK(e_code == std::errc::no_such_file_or_directory);
+    CHECK_THAT(e_what, contains(path));
 }
 
 TEST_CASE("load of a missing file names the path", "[cert][file]") {
     temp_dir dir;
     const std::string path = dir.file("absent.key");
-    const auto e = error_of([&] { zmqraii::certificate::load(path); });
-    CHECK(e.code() == std::errc::no_such_file_or_directory);
-    CHECK_THAT(std::string(e.what()), contains(path));
+    const auto [e_code, e_what] = error_of([&] { zmqraii::certificate::load(path); });
+    CHECK(e_code == std::errc::no_such_file_or_directory);
+    CHECK_THAT(e_what, contains(path));
 }
 
 TEST_CASE("garbled certificate files: errors name the file and line, never the secret",
@@ -358,9 +335,9 @@ TEST_CASE("garbled certificate files: errors name the file and line, never the s
     for (const auto& bc : cases) {
         INFO(bc.what);
         write_text(path, bc.text);
-        const auto e = error_of([&] { zmqraii::certificate::load(path); });
-        CHECK(e.code() == std::errc::invalid_argument);
-        const std::string what = e.what();
+        const auto [e_code, e_what] = error_of([&] { zmqraii::certificate::load(path); });
+        CHECK(e_code == std::errc::invalid_argument);
+        const std::string what = e_what;
         CHECK_THAT(what, contains(path));
         CHECK_THAT(what, contains(bc.expect));
         CHECK_THAT(what, !contains(c.secret_key().substr(0, 12)));
@@ -372,9 +349,9 @@ TEST_CASE("garbled certificate files: errors name the file and line, never the s
         write_text(path + "_secret",
                    cert_text("    public-key = \"" + other.public_key() +
                              "\"\n    secret-key = \"" + other.secret_key() + "\"\n"));
-        const auto e = error_of([&] { zmqraii::certificate::load(path); });
-        CHECK_THAT(std::string(e.what()), contains(path + "_secret"));
-        CHECK_THAT(std::string(e.what()), contains("differs"));
+        const auto [e_code, e_what] = error_of([&] { zmqraii::certificate::load(path); });
+        CHECK_THAT(e_what, contains(path + "_secret"));
+        CHECK_THAT(e_what, contains("differs"));
     }
 }
 
@@ -410,15 +387,16 @@ TEST_CASE("load_public_certificates reads every *.key of a directory", "[cert][f
 
     SECTION("a garbled *.key file is an error naming it") {
         write_text(dir.file("c.key"), "curve\n    public-key = \"nope\"\n");
-        const auto e = error_of([&] { zmqraii::load_public_certificates(dir.path.string()); });
-        CHECK(e.code() == std::errc::invalid_argument);
-        CHECK_THAT(std::string(e.what()), contains(dir.file("c.key")));
+        const auto [e_code, e_what] =
+            error_of([&] { zmqraii::load_public_certificates(dir.path.string()); });
+        CHECK(e_code == std::errc::invalid_argument);
+        CHECK_THAT(e_what, contains(dir.file("c.key")));
     }
     SECTION("a missing directory is an error naming it") {
         const std::string missing = dir.file("missing");
-        const auto e = error_of([&] { zmqraii::load_public_certificates(missing); });
-        CHECK(e.code() == std::errc::no_such_file_or_directory);
-        CHECK_THAT(std::string(e.what()), contains(missing));
+        const auto [e_code, e_what] = error_of([&] { zmqraii::load_public_certificates(missing); });
+        CHECK(e_code == std::errc::no_such_file_or_directory);
+        CHECK_THAT(e_what, contains(missing));
     }
 }
 
@@ -876,31 +854,33 @@ TEST_CASE("make_curve_server and make_curve_client refuse what cannot work", "[c
     SECTION("after bind: the mechanism of the endpoint is fixed") {
         zmqraii::socket s(ctx, zmqraii::socket_type::pull, "bound early");
         s.bind("tcp://127.0.0.1:*");
-        const auto e = error_of([&] { zmqraii::make_curve_server(s, cert); });
-        CHECK(e.code() == std::errc::invalid_argument);
-        CHECK_THAT(std::string(e.what()), contains("before bind() and connect()"));
-        CHECK_THAT(std::string(e.what()), contains("bound early"));
+        const auto [e_code, e_what] = error_of([&] { zmqraii::make_curve_server(s, cert); });
+        CHECK(e_code == std::errc::invalid_argument);
+        CHECK_THAT(e_what, contains("before bind() and connect()"));
+        CHECK_THAT(e_what, contains("bound early"));
         CHECK(s.get(zmqraii::option::mechanism) == ZMQ_NULL);
     }
     SECTION("after connect") {
         zmqraii::socket s(ctx, zmqraii::socket_type::push, "connected early");
         s.connect("tcp://127.0.0.1:9");
-        const auto e = error_of([&] { zmqraii::make_curve_client(s, cert, cert.public_key()); });
-        CHECK(e.code() == std::errc::invalid_argument);
+        const auto [e_code, e_what] =
+            error_of([&] { zmqraii::make_curve_client(s, cert, cert.public_key()); });
+        CHECK(e_code == std::errc::invalid_argument);
         CHECK(s.get(zmqraii::option::mechanism) == ZMQ_NULL);
     }
     SECTION("a certificate without its secret key") {
         zmqraii::socket s(ctx, zmqraii::socket_type::pull);
-        CHECK(error_of([&] { zmqraii::make_curve_server(s, cert.public_only()); }).code() ==
+        CHECK(error_of([&] { zmqraii::make_curve_server(s, cert.public_only()); }).first ==
               std::errc::invalid_argument);
         CHECK(error_of([&] {
                   zmqraii::make_curve_client(s, cert.public_only(), cert.public_key());
-              }).code() == std::errc::invalid_argument);
+              }).first == std::errc::invalid_argument);
     }
     SECTION("a bad server key") {
         zmqraii::socket s(ctx, zmqraii::socket_type::push);
-        const auto e = error_of([&] { zmqraii::make_curve_client(s, cert, "not a key"); });
-        CHECK(e.code() == std::errc::invalid_argument);
+        const auto [e_code, e_what] =
+            error_of([&] { zmqraii::make_curve_client(s, cert, "not a key"); });
+        CHECK(e_code == std::errc::invalid_argument);
         CHECK(s.get(zmqraii::option::mechanism) == ZMQ_NULL);
     }
 }

@@ -3,6 +3,7 @@
 // many threads; stop wakes blocked calls; stop waits for owners, never silently;
 // stop from an owning thread; linger bounds the wait on pending messages.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/zmqraii.hpp>
 
@@ -22,38 +23,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-// Lets a test wait until another thread has reached a point.
-class latch {
-public:
-    void open() {
-        std::lock_guard<std::mutex> lock(m_);
-        open_ = true;
-        cv_.notify_all();
-    }
-    bool wait_for(std::chrono::milliseconds t) {
-        std::unique_lock<std::mutex> lock(m_);
-        return cv_.wait_for(lock, t, [&] { return open_; });
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool open_ = false;
-};
-
-// Captures reports from the diagnostic handler (a plain function pointer).
-struct captured_reports {
-    std::mutex m;
-    std::vector<zmqraii::diagnostic> list;
-    static captured_reports& get() {
-        static captured_reports r;
-        return r;
-    }
-    static void handler(const zmqraii::diagnostic& d) noexcept {
-        std::lock_guard<std::mutex> lock(get().m);
-        get().list.push_back(d);
-    }
-};
+using zmqraii_test::latch;
 
 // Runs `body` on a thread that reports (through the future) what it threw.
 template <class F>
@@ -245,27 +215,25 @@ TEST_CASE("unbounded stop reports the sockets it waits for", "[context][stop]") 
     zmqraii::context_options opts;
     opts.stop_report_after = 100ms;
     zmqraii::context ctx(opts);
+    std::vector<zmqraii::diagnostic> reports;
     {
-        std::lock_guard<std::mutex> lock(captured_reports::get().m);
-        captured_reports::get().list.clear();
+        zmqraii_test::captured_diagnostics diags;
+        latch created;
+        std::vector<std::thread> threads;
+        threads.emplace_back([&] {
+            zmqraii::socket s(ctx, zmqraii::socket_type::rep, "slow closer");
+            (void)s.handle();  // only the owner closes it
+            created.open();
+            std::this_thread::sleep_for(600ms);  // the owner takes its time, then closes
+        });
+        REQUIRE(created.wait_for(5s));
+        ctx.stop();  // waits; reports after 100 ms; returns once the owner closed
+        join_all(threads);
+        reports = diags.list();
     }
-    auto previous = zmqraii::set_diagnostic_handler(&captured_reports::handler);
-    latch created;
-    std::vector<std::thread> threads;
-    threads.emplace_back([&] {
-        zmqraii::socket s(ctx, zmqraii::socket_type::rep, "slow closer");
-        (void)s.handle();  // only the owner closes it
-        created.open();
-        std::this_thread::sleep_for(600ms);  // the owner takes its time, then closes
-    });
-    REQUIRE(created.wait_for(5s));
-    ctx.stop();  // waits; reports after 100 ms; returns once the owner closed
-    join_all(threads);
-    zmqraii::set_diagnostic_handler(previous);
 
-    std::lock_guard<std::mutex> lock(captured_reports::get().m);
-    REQUIRE(captured_reports::get().list.size() == 1);  // reported once, not per poll
-    const auto& d = captured_reports::get().list.front();
+    REQUIRE(reports.size() == 1);  // reported once, not per poll
+    const auto& d = reports.front();
     CHECK(d.level == zmqraii::severity::report);
     CHECK_THAT(d.text, contains("'slow closer'"));
     CHECK(ctx.terminated());

@@ -2,6 +2,7 @@
 // Tests of curve.hpp (Z85, CURVE key pairs) and zmqraii::has(): the RFC 32 test
 // vector, round trips, errors that name what is wrong, and a CURVE-encrypted PAIR.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/cert.hpp>
 #include <zmqraii/curve.hpp>
@@ -16,6 +17,7 @@
 
 using namespace std::chrono_literals;
 using zmqraii_test::contains;
+using zmqraii_test::error_of;
 
 namespace {
 
@@ -36,18 +38,6 @@ std::vector<std::byte> pseudo_random_bytes(std::size_t n, std::uint32_t seed) {
         b = static_cast<std::byte>(x & 0xff);
     }
     return out;
-}
-
-// The error code of what `fn` throws as zmqraii::error, and its what().
-template <class Fn>
-std::pair<std::error_code, std::string> error_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return {e.code(), e.what()};
-    }
-    FAIL("expected a zmqraii::error");
-    return {};
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include <zmqraii/socket.hpp>
 
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <atomic>
 #include <cctype>
@@ -63,18 +64,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define ZMQRAII_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ZMQRAII_TEST_TSAN 1
-#endif
-#endif
-#if defined(ZMQRAII_TEST_TSAN)
 // (d) forks a multi-threaded parent and the child starts threads (its new
 // context's); glibc allows that, ThreadSanitizer refuses it by default.
-extern "C" const char* __tsan_default_options() { return "die_after_fork=0"; }
-#endif
+ZMQRAII_TEST_ALLOW_FORK_UNDER_TSAN();
 
 extern char** environ;
 
@@ -367,23 +359,7 @@ std::string endpoint_of(peer_process& p) {
 // Threads and signals.
 // ---------------------------------------------------------------------------
 
-class latch {
-public:
-    void open() {
-        std::lock_guard<std::mutex> lock(m_);
-        open_ = true;
-        cv_.notify_all();
-    }
-    bool wait_for(std::chrono::milliseconds t) {
-        std::unique_lock<std::mutex> lock(m_);
-        return cv_.wait_for(lock, t, [&] { return open_; });
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool open_ = false;
-};
+using zmqraii_test::latch;
 
 // Runs `body` on a thread; the future says how it ended.
 template <class F>

@@ -17,6 +17,7 @@
 #include <zmqraii/worker.hpp>
 
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <cctype>
 #include <chrono>
@@ -36,19 +37,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define ZMQRAII_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ZMQRAII_TEST_TSAN 1
-#endif
-#endif
-#if defined(ZMQRAII_TEST_TSAN)
 // The child of this multi-threaded parent (libzmq's I/O threads) starts threads
 // of its own (the new context's). glibc allows that; ThreadSanitizer refuses it
 // by default.
-extern "C" const char* __tsan_default_options() { return "die_after_fork=0"; }
-#endif
+ZMQRAII_TEST_ALLOW_FORK_UNDER_TSAN();
 
 using zmqraii_test::contains;
 

@@ -27,38 +27,10 @@ ZMQRAII_TEST_ALLOW_FORK_UNDER_TSAN();
 using namespace std::chrono_literals;
 using zmqraii_test::contains;
 using zmqraii_test::error_of;
+using zmqraii_test::pair_link;
+using zmqraii_test::pipe_fds;
 
 namespace {
-
-// Two connected PAIR sockets on the calling thread.
-struct pair_link {
-    zmqraii::socket a;
-    zmqraii::socket b;
-    pair_link(zmqraii::context& ctx, const std::string& name)
-        : a(ctx, zmqraii::socket_type::pair, name + " a"),
-          b(ctx, zmqraii::socket_type::pair, name + " b") {
-        a.bind("inproc://loop-" + name);
-        b.connect("inproc://loop-" + name);
-    }
-};
-
-// A pipe that closes itself.
-struct pipe_fds {
-    int fds[2] = {-1, -1};
-    pipe_fds() { REQUIRE(::pipe(fds) == 0); }
-    pipe_fds(const pipe_fds&) = delete;
-    pipe_fds& operator=(const pipe_fds&) = delete;
-    ~pipe_fds() {
-        ::close(fds[0]);
-        ::close(fds[1]);
-    }
-    int read_end() const { return fds[0]; }
-    void poke() const { REQUIRE(::write(fds[1], "x", 1) == 1); }
-    void drain() const {
-        char c;
-        REQUIRE(::read(fds[0], &c, 1) == 1);
-    }
-};
 
 // Ends a run() that a test expects to end by itself, after `limit`.
 void stop_after(zmqraii::loop& loop, std::chrono::milliseconds limit, bool& timed_out) {

@@ -11,6 +11,7 @@
 #include <zmqraii/socket.hpp>
 
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -42,26 +43,6 @@ bool fd_readable(int fd) {
     pollfd p{fd, POLLIN, 0};
     return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
 }
-
-// A diagnostic handler that records reports.
-std::mutex reports_mutex;
-std::vector<std::string> reports;
-void record_report(const zmqraii::diagnostic& d) noexcept {
-    std::lock_guard<std::mutex> lock(reports_mutex);
-    reports.push_back(d.text);
-}
-struct record_reports {
-    record_reports() {
-        std::lock_guard<std::mutex> lock(reports_mutex);
-        reports.clear();
-        zmqraii::set_diagnostic_handler(&record_report);
-    }
-    ~record_reports() { zmqraii::set_diagnostic_handler(nullptr); }
-    std::vector<std::string> get() const {
-        std::lock_guard<std::mutex> lock(reports_mutex);
-        return reports;
-    }
-};
 
 struct item {
     int producer;
@@ -381,22 +362,22 @@ TEST_CASE("four producers feed a socket's owner thread through its poller",
 }
 
 TEST_CASE("mailbox reports values nobody popped; clear() discards on purpose", "[mailbox]") {
-    record_reports rec;
+    zmqraii_test::captured_diagnostics rec;
     {
         zmqraii::mailbox<int> box(4);
         box.push(1);
         box.push(2);
     }
-    auto r = rec.get();
+    auto r = rec.list();
     REQUIRE(r.size() == 1);
-    CHECK_THAT(r[0], contains("2 value(s) that nobody popped"));
+    CHECK_THAT(r[0].text, contains("2 value(s) that nobody popped"));
 
     {
         zmqraii::mailbox<int> box(4);
         box.push(1);
         REQUIRE(box.clear() == 1);
     }
-    CHECK(rec.get().size() == 1);
+    CHECK(rec.list().size() == 1);
 }
 
 TEST_CASE("mailbox drain pops a bounded batch in order", "[mailbox]") {

@@ -4,6 +4,7 @@
 // the option and the value but never a secret, subscribe/unsubscribe in a real
 // PUB/SUB exchange, and context options.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/curve.hpp>
 #include <zmqraii/zmqraii.hpp>
@@ -20,6 +21,7 @@
 
 using namespace std::chrono_literals;
 using zmqraii_test::contains;
+using zmqraii_test::error_of;
 namespace opt = zmqraii::option;
 namespace ctx_opt = zmqraii::ctx_option;
 
@@ -65,18 +67,6 @@ static_assert(can_set<context, decltype(ctx_opt::io_threads), int>::value, "io_t
 static_assert(!can_get<context, decltype(ctx_opt::thread_priority)>::value, "write-only");
 static_assert(!can_set<context, decltype(ctx_opt::socket_limit), int>::value, "read-only");
 static_assert(!can_set<context, decltype(ctx_opt::msg_t_size), int>::value, "read-only");
-
-// What `fn` throws as zmqraii::error.
-template <class Fn>
-std::pair<std::error_code, std::string> error_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return {e.code(), e.what()};
-    }
-    FAIL("expected a zmqraii::error");
-    return {};
-}
 
 }  // namespace
 

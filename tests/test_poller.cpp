@@ -2,6 +2,7 @@
 // Tests of poller.hpp: socket and raw-descriptor readiness, timeouts, changing the
 // set from inside handlers, clear errors, thread ownership, and stop.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/poller.hpp>
 #include <zmqraii/zmqraii.hpp>
@@ -19,6 +20,9 @@
 using namespace std::chrono_literals;
 using zmqraii::poll_events;
 using zmqraii_test::contains;
+using zmqraii_test::error_of;
+using zmqraii_test::pair_link;
+using zmqraii_test::pipe_fds;
 
 namespace {
 
@@ -36,45 +40,6 @@ int serve(zmqraii::socket& jobs, int wake_fd) {
     return done;
 }
 // ---- end of snippet ----------------------------------------------------------------
-
-// A pipe that closes itself.
-struct pipe_fds {
-    int fds[2] = {-1, -1};
-    pipe_fds() { REQUIRE(::pipe(fds) == 0); }
-    ~pipe_fds() {
-        ::close(fds[0]);
-        ::close(fds[1]);
-    }
-    int read_end() const { return fds[0]; }
-    void poke() const { REQUIRE(::write(fds[1], "x", 1) == 1); }
-    void drain() const {
-        char c;
-        REQUIRE(::read(fds[0], &c, 1) == 1);
-    }
-};
-
-// Two connected PAIR sockets on one thread.
-struct pair_link {
-    zmqraii::socket a;
-    zmqraii::socket b;
-    pair_link(zmqraii::context& ctx, const std::string& name)
-        : a(ctx, zmqraii::socket_type::pair, name + " a"),
-          b(ctx, zmqraii::socket_type::pair, name + " b") {
-        a.bind("inproc://poller-" + name);
-        b.connect("inproc://poller-" + name);
-    }
-};
-
-template <class Fn>
-std::pair<std::error_code, std::string> error_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return {e.code(), e.what()};
-    }
-    FAIL("expected a zmqraii::error");
-    return {};
-}
 
 // poll_events is a bit set.
 static_assert(((poll_events::in | poll_events::out) & poll_events::in) == poll_events::in);
@@ -339,19 +304,14 @@ TEST_CASE("stop wakes a thread blocked in poller wait with stopped", "[poller][s
     std::promise<void> ready;
     std::promise<std::string> outcome;
     std::thread t([&] {
-        try {
+        outcome.set_value(zmqraii_test::ending_of([&] {
             zmqraii::socket s(ctx, zmqraii::socket_type::pull, "polled");
             s.bind("inproc://poller-stop");
             zmqraii::poller p;
             p.add(s, poll_events::in, [](poll_events) {});
             ready.set_value();
             p.wait(std::chrono::milliseconds(-1));
-            outcome.set_value("returned");
-        } catch (const zmqraii::stopped& e) {
-            outcome.set_value(std::string("stopped: ") + e.what());
-        } catch (const std::exception& e) {
-            outcome.set_value(std::string("other: ") + e.what());
-        }
+        }));
     });
     ready.get_future().wait();
     REQUIRE(ctx.stop_for(30s));

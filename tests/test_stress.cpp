@@ -101,41 +101,10 @@ void spawn(std::vector<std::thread>& threads, outcome& out, std::string role, F 
     });
 }
 
-// Aborts with a report when a round does not finish in time: the report names
-// the sockets that keep the context alive, which a bare ctest TIMEOUT would not.
-class watchdog {
-public:
-    watchdog(zmqraii::context& ctx, std::uint64_t seed, long round, std::chrono::seconds limit)
-        : thread_([this, &ctx, seed, round, limit] {
-              std::unique_lock<std::mutex> lock(m_);
-              if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
-              std::fprintf(stderr,
-                           "test_stress watchdog: round %ld (seed %llu) did not finish in %lld s\n"
-                           "stop_report: %s\nlive_sockets:\n",
-                           round, static_cast<unsigned long long>(seed),
-                           static_cast<long long>(limit.count()), ctx.stop_report().c_str());
-              for (const auto& s : ctx.live_sockets())
-                  std::fprintf(stderr, "  %s\n", s.to_string().c_str());
-              std::fflush(stderr);
-              std::abort();
-          }) {}
-    watchdog(const watchdog&) = delete;
-    watchdog& operator=(const watchdog&) = delete;
-    ~watchdog() {
-        {
-            std::lock_guard<std::mutex> lock(m_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread thread_;
-};
+// What the watchdog names when a round does not finish in time.
+std::string round_name(std::uint64_t seed, long round) {
+    return "test_stress round " + std::to_string(round) + " (seed " + std::to_string(seed) + ")";
+}
 
 std::string seq_text(long n) { return std::to_string(n); }
 
@@ -308,7 +277,7 @@ bool run_round(std::mt19937_64& rng, std::uint64_t seed, long round, round_stats
     bool from_owner = false;
     bool ok = true;
     {
-        watchdog dog(ctx, seed, round, 25s);
+        zmqraii_test::watchdog dog(ctx, round_name(seed, round), 25s);
         auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
         const std::string tag = "inproc://stress-" + std::to_string(round) + "-";
 
@@ -537,7 +506,7 @@ bool run_idle_round(std::mt19937_64& rng, std::uint64_t seed, long round, round_
     bool ok = true;
     int expected_returns = 0;
     {
-        watchdog dog(ctx, seed, round, 25s);
+        zmqraii_test::watchdog dog(ctx, round_name(seed, round), 25s);
         // Everything this thread makes that can throw stopped comes first:
         // once a role runs, a stop may begin at any moment.
         auto box = std::make_shared<zmqraii::mailbox<long>>(ctx, 8);

@@ -26,20 +26,9 @@ using namespace std::chrono_literals;
 using zmqraii::task;
 using zmqraii_test::contains;
 using zmqraii_test::error_of;
+using zmqraii_test::pair_link;
 
 namespace {
-
-// Two connected PAIR sockets on the calling thread.
-struct pair_link {
-    zmqraii::socket a;
-    zmqraii::socket b;
-    pair_link(zmqraii::context& ctx, const std::string& name)
-        : a(ctx, zmqraii::socket_type::pair, name + " a"),
-          b(ctx, zmqraii::socket_type::pair, name + " b") {
-        a.bind("inproc://task-" + name);
-        b.connect("inproc://task-" + name);
-    }
-};
 
 // Counts live instances: frames that unwind destroy theirs.
 struct tracked {

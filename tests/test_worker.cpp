@@ -10,6 +10,7 @@
 #include <zmqraii/worker.hpp>
 
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -40,25 +41,6 @@ void echo(zmqraii::worker_context& wc) {
         wc.pipe().send(std::move(m), flags);
     }
 }
-
-std::mutex reports_mutex;
-std::vector<zmqraii::diagnostic> reports;
-void record_report(const zmqraii::diagnostic& d) noexcept {
-    std::lock_guard<std::mutex> lock(reports_mutex);
-    reports.push_back(d);
-}
-struct record_reports {
-    record_reports() {
-        std::lock_guard<std::mutex> lock(reports_mutex);
-        reports.clear();
-        zmqraii::set_diagnostic_handler(&record_report);
-    }
-    ~record_reports() { zmqraii::set_diagnostic_handler(nullptr); }
-    std::vector<zmqraii::diagnostic> get() const {
-        std::lock_guard<std::mutex> lock(reports_mutex);
-        return reports;
-    }
-};
 
 }  // namespace
 
@@ -194,7 +176,7 @@ TEST_CASE("worker body that polls stop_requested() ends on stop()", "[worker][st
         out.connect("inproc://worker-poll");
         wc.ready();
         while (!wc.stop_requested()) {
-            out.send_for(std::string_view("tick"), 10ms);
+            (void)out.send_for(std::string_view("tick"), 10ms);
             ++rounds;
         }
     });
@@ -288,7 +270,7 @@ TEST_CASE("stop() rethrows an exception that left the body", "[worker]") {
 }
 
 TEST_CASE("worker destructor reports an exception nobody collected", "[worker]") {
-    record_reports rec;
+    zmqraii_test::captured_diagnostics rec;
     zmqraii::context ctx;
     {
         zmqraii::worker w(ctx, "careless", [](zmqraii::worker_context& wc) {
@@ -296,7 +278,7 @@ TEST_CASE("worker destructor reports an exception nobody collected", "[worker]")
             throw std::runtime_error("lost result");
         });
     }
-    auto r = rec.get();
+    auto r = rec.list();
     REQUIRE(r.size() == 1);
     CHECK(r[0].level == zmqraii::severity::report);
     CHECK_THAT(r[0].text, contains("worker 'careless'"));

@@ -7,6 +7,7 @@
 // event before a bounded poll); the log never holds a password; start/stop 100
 // times; context stop while it runs.
 #include "catch.hpp"
+#include "support.hpp"
 
 #include <zmqraii/auth.hpp>
 #include <zmqraii/zmqraii.hpp>
@@ -154,20 +155,8 @@ void write_file(const std::string& path, const std::string& text, ::mode_t mode 
     REQUIRE(::chmod(path.c_str(), mode) == 0);
 }
 
-// The errno and what() of the zmqraii::error `fn` throws; code 0 when it returns.
-struct outcome {
-    int code = 0;
-    std::string what;
-};
-template <class Fn>
-outcome outcome_of(Fn fn) {
-    try {
-        fn();
-    } catch (const zmqraii::error& e) {
-        return {e.num(), e.what()};
-    }
-    return {};
-}
+using zmqraii_test::outcome;
+using zmqraii_test::outcome_of;
 
 // True when `text` has a byte that a terminal or a log reader treats as a
 // control character (or any byte outside printable ASCII).

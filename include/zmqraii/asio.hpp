@@ -15,6 +15,7 @@
 
 #if ZMQRAII_HAS_ASIO
 
+#include <zmqraii/detail/platform.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
 #include <zmqraii/multipart.hpp>
@@ -42,9 +43,6 @@
 #include <type_traits>
 #include <utility>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 namespace zmqraii {
 namespace detail {
 ZMQRAII_ABI_BEGIN
@@ -59,12 +57,12 @@ class zmq_fd_wait {
 public:
     // Inside the caller's enter() scope on `s`.
     zmq_fd_wait(const ::asio::any_io_executor& ex, const socket& s, int fd) : s_(s), d_(ex) {
-        const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        const int copy = duplicate_fd(fd);
         if (copy < 0) throw error(errno, "zmqraii::asio: dup of ZMQ_FD");
         try {
             d_.assign(copy);
         } catch (...) {
-            ::close(copy);
+            close_fd(copy);
             throw;
         }
         socket_access::begin_fd_wait(s);

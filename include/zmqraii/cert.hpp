@@ -33,20 +33,18 @@
 /// with both kinds of quotes, a control character other than tab, or more than
 /// 512 bytes cannot be written, and certificate::set_meta() refuses it.
 ///
-/// File functions use POSIX calls (open, fstat, rename) and std::filesystem.
+/// File functions use std::filesystem and the calls of detail/platform.hpp.
 #ifndef ZMQRAII_CERT_HPP_INCLUDED
 #define ZMQRAII_CERT_HPP_INCLUDED
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/curve.hpp>
+#include <zmqraii/detail/cert_file.hpp>
 #include <zmqraii/detail/log_text.hpp>
+#include <zmqraii/detail/platform.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/options.hpp>
 #include <zmqraii/socket.hpp>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -85,177 +83,16 @@ enum class secret_file_permissions {
 
 namespace detail {
 
-// The largest certificate file that certificate::load() reads (and save() writes).
-inline constexpr std::size_t max_certificate_file_bytes = 64 * 1024;
-
-// Closes a file descriptor when it goes out of scope.
-class fd_guard {
-public:
-    explicit fd_guard(int fd) noexcept : fd_(fd) {}
-    fd_guard(const fd_guard&) = delete;
-    fd_guard& operator=(const fd_guard&) = delete;
-    ~fd_guard() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
-
-// "a directory", "a FIFO (named pipe)", ... for a file that is not a regular file.
-inline const char* file_kind(::mode_t mode) noexcept {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
-}
-
-// A file's bytes and its permission bits.
-struct file_contents {
-    std::string data;
-    ::mode_t mode = 0;
-};
-
-// Reads the regular file `path`, of at most `max_bytes`. Opens it without
-// blocking (open() of a FIFO would wait for a writer; O_NOCTTY keeps a terminal
-// from becoming the controlling one), refuses anything that fstat() does not
-// call a regular file, and bounds the size before and while reading. Errors
-// name `op` and the path: the errno of the failed call, EISDIR or EINVAL for
-// what is not a regular file, EFBIG for a file that is too large.
-inline file_contents read_regular_file(const std::string& path, const char* op,
-                                       std::size_t max_bytes) {
-    const std::string where = std::string(op) + " " + path;
-    int raw = -1;
-    do {
-        raw = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    } while (raw < 0 && errno == EINTR);
-    if (raw < 0) throw error(errno, where + ": cannot open");
-    const fd_guard fd(raw);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) throw error(errno, where + ": cannot stat");
-    if (!S_ISREG(st.st_mode))
-        throw error(S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
-                    where + ": is " + file_kind(st.st_mode) + ", not a regular file");
-    const auto too_large = [&](std::uint64_t size) {
-        return error(EFBIG, where + ": " + std::to_string(size) + " bytes, more than the " +
-                                std::to_string(max_bytes) + " bytes this file may have");
-    };
-    if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) > max_bytes)
-        throw too_large(static_cast<std::uint64_t>(st.st_size));
-    file_contents out;
-    out.mode = st.st_mode;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw error(errno, where + ": cannot read");
-        }
-        if (n == 0) break;
-        out.data.append(buf, static_cast<std::size_t>(n));
-        if (out.data.size() > max_bytes) throw too_large(out.data.size());  // it grew
-    }
-    return out;
-}
-
-// `path` as a shell word: as is when it has only characters a shell leaves
-// alone, else in single quotes.
-inline std::string shell_word(const std::string& path) {
-    const bool plain = !path.empty() && std::all_of(path.begin(), path.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               std::string_view("/._-+,:@%=").find(c) != std::string_view::npos;
-    });
-    if (plain) return path;
-    std::string out = "'";
-    for (char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
 // Throws error EACCES when `mode` lets group or others access a file that holds
 // `what` (a secret), unless `permissions` is secret_file_permissions::any.
-inline void check_secret_file_mode(const std::string& path, const char* op, ::mode_t mode,
+inline void check_secret_file_mode(const std::string& path, const char* op, file_mode mode,
                                    secret_file_permissions permissions, const char* what) {
-    if (permissions == secret_file_permissions::any || (mode & 077) == 0) return;
-    char octal[16];
-    std::snprintf(octal, sizeof octal, "0%o", static_cast<unsigned>(mode & 07777));
+    if (permissions == secret_file_permissions::any || !others_may_access(mode)) return;
     throw error(EACCES, std::string(op) + " " + path + ": holds " + what + ", but its mode " +
-                            octal +
+                            file_mode_text(mode) +
                             " lets group or others access it; make it private with `chmod 600 " +
                             shell_word(path) +
                             "` (or pass zmqraii::secret_file_permissions::any to accept it)");
-}
-
-// The message of a zmqraii::error without the ": <errno text>" that
-// std::system_error appends: for wrapping it in a message of its own.
-inline std::string error_text(const error& e) {
-    std::string text = e.what();
-    const std::string suffix = ": " + e.code().message();
-    if (text.size() >= suffix.size() &&
-        text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
-        text.resize(text.size() - suffix.size());
-    return text;
-}
-
-/// Calls fn(line_no, line) for every line of `text`: 1-based numbers, without the
-/// '\n' and a '\r' before it. `fn` returns nothing; a line it skips just returns.
-template <class Fn>
-void for_each_line(std::string_view text, Fn&& fn) {
-    std::size_t pos = 0;
-    std::size_t line_no = 0;
-    while (pos < text.size()) {
-        std::size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        std::string_view line = text.substr(pos, end - pos);
-        pos = end + 1;
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        fn(line_no, line);
-    }
-}
-
-// Writes `content` to a new temporary file created with `mode` next to `path`,
-// then renames it over `path`. Never chmods: the mode is the one open() gave.
-inline void write_file_replacing(const std::string& path, const std::string& content, ::mode_t mode,
-                                 const char* op) {
-    static std::atomic<std::uint64_t> counter{0};
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
-                            std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
-    const auto fail = [&](int e, const char* what) {
-        throw error(e, std::string(op) + " " + path + ": " + what);
-    };
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) fail(errno, "cannot create the file");
-    std::size_t done = 0;
-    while (done < content.size()) {
-        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int e = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            fail(e, "cannot write");
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
-        const int e = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        fail(e, "cannot sync");
-    }
-    if (::close(fd) != 0) {
-        const int e = errno;
-        ::unlink(tmp.c_str());
-        fail(e, "cannot close");
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int e = errno;
-        ::unlink(tmp.c_str());
-        fail(e, "cannot rename the temporary file over it");
-    }
 }
 
 }  // namespace detail
@@ -468,16 +305,11 @@ private:
         detail::check_z85(op + ": " + which, key, is_public);
     }
 
-    static bool meta_name_char(char c) noexcept {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               std::string_view("$-_@.&+/").find(c) != std::string_view::npos;
-    }
-
     // What makes `name` = `value` impossible to save and load back unchanged, in
     // words naming the metadata; empty when it is fine.
     static std::string meta_problem(std::string_view name, std::string_view value) {
         if (name.empty() || name.size() > 64 ||
-            !std::all_of(name.begin(), name.end(), meta_name_char))
+            !std::all_of(name.begin(), name.end(), detail::zpl_name_char))
             return "metadata name " + detail::quoted(name, 64) +
                    " must be 1 to 64 letters, digits or $-_@.&+/";
         if (name.front() == '/' || name.back() == '/')
@@ -528,7 +360,8 @@ private:
         return t;
     }
 
-    void write(const char* op, const std::string& path, bool with_secret, ::mode_t mode) const {
+    void write(const char* op, const std::string& path, bool with_secret,
+               detail::file_mode mode) const {
         const std::string t = text(with_secret);
         if (t.size() > detail::max_certificate_file_bytes)
             throw error(EFBIG, std::string(op) + " " + path + ": the file would be " +
@@ -550,42 +383,11 @@ private:
             const auto at = [&](const std::string& what) {
                 return error(EINVAL, where + ": line " + std::to_string(line_no) + ": " + what);
             };
-            const auto skip_blanks = [](std::string_view& v) {
-                v.remove_prefix(std::min(v.size(), v.find_first_not_of(" \t")));
-            };
-            const std::size_t indent = line.find_first_not_of(' ');
-            if (indent == std::string_view::npos || line[indent] == '#') return;  // blank
-            if (line[indent] == '\t') throw at("indentation must be spaces, not tabs");
-            if (indent % 4 != 0) throw at("indentation must be a multiple of 4 spaces");
-            std::string_view body = line.substr(indent);
-            // name [= value]
-            std::size_t name_end = 0;
-            while (name_end < body.size() && meta_name_char(body[name_end])) ++name_end;
-            const std::string name(body.substr(0, name_end));
-            if (name.empty()) throw at("expected a name, found " + detail::printable_char(body[0]));
-            std::string_view rest = body.substr(name_end);
-            skip_blanks(rest);
-            std::optional<std::string> value;
-            if (!rest.empty() && rest[0] == '=') {
-                rest.remove_prefix(1);
-                skip_blanks(rest);
-                if (!rest.empty() && (rest[0] == '"' || rest[0] == '\'')) {
-                    // Quoted: everything up to the same quote (ZPL has no escapes).
-                    const std::size_t close = rest.find(rest[0], 1);
-                    if (close == std::string_view::npos) throw at("unterminated quoted value");
-                    value = std::string(rest.substr(1, close - 1));
-                    rest.remove_prefix(close + 1);
-                } else {
-                    // Unquoted: up to a comment, without trailing blanks.
-                    const std::size_t stop = std::min(rest.find('#'), rest.size());
-                    std::string_view v = rest.substr(0, stop);
-                    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-                    value = std::string(v);
-                    rest.remove_prefix(stop);
-                }
-                skip_blanks(rest);
-            }
-            if (!rest.empty() && rest[0] != '#') throw at("unexpected text after the value");
+            std::optional<detail::zpl_line> parsed = detail::parse_zpl_line(line, where, line_no);
+            if (!parsed) return;  // blank or comment
+            const std::size_t indent = parsed->indent;
+            const std::string& name = parsed->name;
+            std::optional<std::string>& value = parsed->value;
             if (indent == 0) {
                 section = name;
                 return;

@@ -143,7 +143,9 @@ inline void report_diagnostic(severity level, std::string text) noexcept {
 
 namespace detail {
 
-/// "op arg: strerror" style message for a failed call.
+/// "op arg": the first part of the message of a failed call. std::system_error's
+/// what() appends ": " and the error text (code().message(), zmq_strerror), so
+/// it is not added here.
 inline std::string describe(std::string_view op, std::string_view arg) {
     std::string s(op);
     if (!arg.empty()) {

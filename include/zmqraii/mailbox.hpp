@@ -14,6 +14,7 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
+#include <zmqraii/detail/platform.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/poller.hpp>
 
@@ -32,12 +33,6 @@
 #include <type_traits>
 #include <utility>
 
-#include <fcntl.h>
-#include <unistd.h>
-#if defined(__linux__)
-#include <sys/eventfd.h>
-#endif
-
 namespace zmqraii {
 
 /// A push into a mailbox that was closed.
@@ -51,67 +46,6 @@ public:
     /// @param what_arg the operation, e.g. "mailbox push: mailbox is closed".
     explicit mailbox_closed(const std::string& what_arg) : error(EPIPE, what_arg) {}
 };
-
-namespace detail {
-
-// A file descriptor that is readable while set: an eventfd on Linux, the read end
-// of a non-blocking pipe elsewhere. The caller serializes set() and clear().
-class wake_fd {
-public:
-    wake_fd() {
-#if defined(__linux__)
-        // NOLINTNEXTLINE(cppcoreguidelines-prefer-member-initializer): one #if sets both fds
-        read_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (read_fd_ < 0) throw error(errno, "mailbox eventfd");
-        write_fd_ = read_fd_;
-#else
-        int fds[2];
-        if (::pipe(fds) != 0) throw error(errno, "mailbox pipe");
-        for (int fd : fds) {
-            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-        }
-        read_fd_ = fds[0];
-        write_fd_ = fds[1];
-#endif
-    }
-    wake_fd(const wake_fd&) = delete;
-    wake_fd& operator=(const wake_fd&) = delete;
-    ~wake_fd() {
-        if (write_fd_ != read_fd_) ::close(write_fd_);
-        ::close(read_fd_);
-    }
-
-    int fd() const noexcept { return read_fd_; }
-
-    // NOLINTNEXTLINE(readability-make-member-function-const): writes the fd's state
-    void set() noexcept {
-#if defined(__linux__)
-        const std::uint64_t one = 1;
-        while (::write(write_fd_, &one, sizeof one) < 0 && errno == EINTR) {}
-#else
-        const char one = 1;
-        while (::write(write_fd_, &one, 1) < 0 && errno == EINTR) {}
-#endif
-    }
-
-    // NOLINTNEXTLINE(readability-make-member-function-const): reads the fd empty
-    void clear() noexcept {
-        char buf[64];
-        for (;;) {
-            const auto n = ::read(read_fd_, buf, sizeof buf);
-            if (n > 0 && read_fd_ == write_fd_) return;  // eventfd: one read resets it
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return;  // EAGAIN: empty
-        }
-    }
-
-private:
-    int read_fd_ = -1;
-    int write_fd_ = -1;
-};
-
-}  // namespace detail
 
 ZMQRAII_ABI_BEGIN
 
@@ -218,7 +152,7 @@ public:
 
     /// Appends `value` when there is room. @return false when full (`value` unchanged).
     /// @throws mailbox_closed, stopped as push(); never blocks.
-    bool try_push(T&& value) {
+    [[nodiscard]] bool try_push(T&& value) {
         state& s = get("try_push");
         std::lock_guard<std::mutex> lock(s.mutex);
         s.check_open_locked("try_push");
@@ -231,7 +165,7 @@ public:
     /// @return false when the mailbox stayed full (`value` unchanged).
     /// @throws mailbox_closed, stopped as push().
     template <class Rep, class Period>
-    bool push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] bool push_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
         state& s = get("push_for");
         const auto deadline = deadline_after(timeout);
         std::unique_lock<std::mutex> lock(s.mutex);
@@ -249,7 +183,7 @@ public:
 
     /// Takes the oldest value without blocking; works after close() too.
     /// @return an empty optional when the mailbox is empty.
-    std::optional<T> try_pop() {
+    [[nodiscard]] std::optional<T> try_pop() {
         state& s = get("try_pop");
         std::lock_guard<std::mutex> lock(s.mutex);
         return s.dequeue_locked();
@@ -273,7 +207,7 @@ public:
     /// Takes the oldest value, waiting at most `timeout`.
     /// @return an empty optional on timeout, or once closed (or stopping) and empty.
     template <class Rep, class Period>
-    std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
         state& s = get("pop_for");
         const auto deadline = deadline_after(timeout);
         std::unique_lock<std::mutex> lock(s.mutex);

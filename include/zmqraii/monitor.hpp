@@ -222,7 +222,7 @@ public:
      * @return an empty optional when none is queued or monitoring has ended.
      * @throws stopped when the context is stopping.
      */
-    std::optional<monitor_event> try_next() {
+    [[nodiscard]] std::optional<monitor_event> try_next() {
         message head;
         while (!ended_ && reader_.try_recv(head)) {
             if (auto e = accept(detail::finish_event(reader_, head))) return e;
@@ -236,7 +236,8 @@ public:
      * @throws stopped when the context stops while it waits.
      */
     template <class Rep, class Period>
-    std::optional<monitor_event> next_for(std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] std::optional<monitor_event> next_for(
+        std::chrono::duration<Rep, Period> timeout) {
         using clock = std::chrono::steady_clock;
         const auto deadline = detail::monitor_deadline(timeout);
         message head;

@@ -400,14 +400,15 @@ inline void send_multipart(socket& s, multipart&& m) {
  *   then nothing was sent and `m` is unchanged, so it can be sent again later.
  * @throws as send_multipart().
  */
-inline bool try_send_multipart(socket& s, multipart&& m) {
+[[nodiscard]] inline bool try_send_multipart(socket& s, multipart&& m) {
     return detail::send_parts(s, m, "try_send_multipart", true);
 }
 
 /// Sends every part of `m` as one message, waiting at most `timeout` for it to start.
 /// @return false on timeout (nothing sent, `m` unchanged). @throws as send_multipart().
 template <class Rep, class Period>
-bool send_multipart_for(socket& s, multipart&& m, std::chrono::duration<Rep, Period> timeout) {
+[[nodiscard]] bool send_multipart_for(socket& s, multipart&& m,
+                                      std::chrono::duration<Rep, Period> timeout) {
     const auto deadline = detail::deadline_after(timeout);
     for (;;) {
         if (detail::send_parts(s, m, "send_multipart_for", true)) return true;
@@ -444,7 +445,7 @@ inline multipart recv_multipart(socket& s) {
 }
 
 /// Receives one whole message without blocking. @return empty where none is ready.
-inline std::optional<multipart> try_recv_multipart(socket& s) {
+[[nodiscard]] inline std::optional<multipart> try_recv_multipart(socket& s) {
     multipart m;
     if (!detail::recv_parts(s, m, "try_recv_multipart", true)) return std::nullopt;
     return std::optional<multipart>(std::move(m));
@@ -453,7 +454,8 @@ inline std::optional<multipart> try_recv_multipart(socket& s) {
 /// Receives one whole message, waiting at most `timeout`. @return empty on timeout.
 /// @throws stopped when the context stops while it waits.
 template <class Rep, class Period>
-std::optional<multipart> recv_multipart_for(socket& s, std::chrono::duration<Rep, Period> timeout) {
+[[nodiscard]] std::optional<multipart> recv_multipart_for(
+    socket& s, std::chrono::duration<Rep, Period> timeout) {
     const auto deadline = detail::deadline_after(timeout);
     for (;;) {
         multipart m;

@@ -152,7 +152,7 @@ public:
                                  send_flags flags = send_flags::none) {
         mark_and_check("send");
         const int f = static_cast<int>(flags);
-        while (ZMQRAII_UNLIKELY(zmq_send(handle_, data, size, f) < 0)) send_failed("send");
+        while (ZMQRAII_UNLIKELY(zmq_send(raw_handle(), data, size, f) < 0)) send_failed("send");
         detail::unmark_call();
     }
     /// Sends bytes (copied), blocking. `s.send("text")`, `s.send(vec)`.
@@ -164,7 +164,7 @@ public:
         mark_and_check("send");
         const int f = static_cast<int>(flags);
         detail::tsan_before_send(m.handle());
-        while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), handle_, f) < 0)) send_failed("send");
+        while (ZMQRAII_UNLIKELY(zmq_msg_send(m.handle(), raw_handle(), f) < 0)) send_failed("send");
         detail::unmark_call();
     }
     /// Sends every part of `m` as one message (defined in <zmqraii/multipart.hpp>).
@@ -191,8 +191,8 @@ public:
 
     /// Sends bytes (copied), waiting at most `timeout`. @return false on timeout.
     template <class Rep, class Period>
-    bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
-                  send_flags flags = send_flags::none) {
+    [[nodiscard]] bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
+                                send_flags flags = send_flags::none) {
         const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_send_as("send_for", bytes.data(), bytes.size(), flags)) return true;
@@ -201,8 +201,8 @@ public:
     }
     /// Sends a message, waiting at most `timeout`. @return false on timeout (m unchanged).
     template <class Rep, class Period>
-    bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
-                  send_flags flags = send_flags::none) {
+    [[nodiscard]] bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
+                                send_flags flags = send_flags::none) {
         const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_send_as("send_for", m, flags)) return true;
@@ -212,7 +212,7 @@ public:
     /// Sends every part of `m`, waiting at most `timeout` for the first to go
     /// (defined in <zmqraii/multipart.hpp>). @return false on timeout (m unchanged).
     template <class Rep, class Period>
-    bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout);
+    [[nodiscard]] bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout);
 
     // ---- receiving ------------------------------------------------------------
 
@@ -229,7 +229,7 @@ public:
     ZMQRAII_HOT_INLINE std::size_t recv(message& m) {
         mark_and_check("recv");
         int n = 0;
-        while (ZMQRAII_UNLIKELY((n = zmq_msg_recv(m.handle(), handle_, 0)) < 0))
+        while (ZMQRAII_UNLIKELY((n = zmq_msg_recv(m.handle(), raw_handle(), 0)) < 0))
             recv_failed("recv");
         detail::unmark_call();
         detail::tsan_after_recv(m.handle());
@@ -237,7 +237,7 @@ public:
     }
 
     /// Receives without blocking. @return an empty optional where none is ready.
-    std::optional<message> try_recv() {
+    [[nodiscard]] std::optional<message> try_recv() {
         message m;
         if (!try_recv(m)) return std::nullopt;
         return std::optional<message>(std::move(m));
@@ -250,14 +250,14 @@ public:
     /// Receives, waiting at most `timeout`. @return an empty optional on timeout.
     /// @throws stopped when the context stops while it waits.
     template <class Rep, class Period>
-    std::optional<message> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] std::optional<message> recv_for(std::chrono::duration<Rep, Period> timeout) {
         message m;
         if (!recv_for(m, timeout)) return std::nullopt;
         return std::optional<message>(std::move(m));
     }
     /// Receives into `m`, waiting at most `timeout`. @return false on timeout.
     template <class Rep, class Period>
-    bool recv_for(message& m, std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] bool recv_for(message& m, std::chrono::duration<Rep, Period> timeout) {
         const auto deadline = detail::deadline_after(timeout);
         for (;;) {
             if (try_recv_as("recv_for", m)) return true;
@@ -280,7 +280,7 @@ public:
     recv_result recv_into(void* buf, std::size_t capacity) {
         const auto in = enter("recv_into");
         int n = 0;
-        while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, 0)) < 0))
+        while (ZMQRAII_UNLIKELY((n = zmq_recv(raw_handle(), buf, capacity, 0)) < 0))
             recv_failed("recv_into");
         return into_result(n, capacity, "recv_into");
     }
@@ -289,11 +289,11 @@ public:
     recv_result recv_into(mutable_buffer buf) { return recv_into(buf.data(), buf.size()); }
 
     /// Receives into `buf` without blocking. @return empty where no part is ready.
-    std::optional<recv_result> try_recv_into(void* buf, std::size_t capacity) {
+    [[nodiscard]] std::optional<recv_result> try_recv_into(void* buf, std::size_t capacity) {
         return try_recv_into_as("try_recv_into", buf, capacity);
     }
     /// Receives into a writable contiguous container without blocking.
-    std::optional<recv_result> try_recv_into(mutable_buffer buf) {
+    [[nodiscard]] std::optional<recv_result> try_recv_into(mutable_buffer buf) {
         return try_recv_into(buf.data(), buf.size());
     }
 
@@ -324,7 +324,7 @@ public:
     void set(socket_option<Id, T, A> opt, typename detail::option_traits<T>::arg_type value,
              const detail::source_site& site = {}) {
         set_as("set", opt, value);
-        entry_->note_use(site);
+        entry()->note_use(site);
     }
     /// A read-only option cannot be set (deleted, so that traits can detect it).
     template <int Id, class T, access A, class V,
@@ -345,7 +345,7 @@ public:
     /// SUB/XSUB: receive messages whose first part starts with `topic`.
     void subscribe(std::string_view topic, const detail::source_site& site = {}) {
         set_as("subscribe", option::subscribe, topic);
-        entry_->note_use(site);
+        entry()->note_use(site);
     }
     /// SUB/XSUB: stop receiving `topic`.
     void unsubscribe(std::string_view topic) { set_as("unsubscribe", option::unsubscribe, topic); }
@@ -359,13 +359,13 @@ public:
      * @throws wrong_thread when another live thread owns the socket.
      */
     void close() {
-        if (!entry_ || is_closed_object()) {
-            mark_closed(entry_ != nullptr);
+        if (!entry() || is_closed_object()) {
+            mark_closed(entry() != nullptr);
             return;
         }
-        if (entry_->ctx->forked()) entry_->ctx->throw_forked("close", entry_->describe());
-        if (!detail::may_close(*entry_)) throw_wrong_thread("close");
-        entry_->ctx->close(*entry_);
+        if (entry()->ctx->forked()) entry()->ctx->throw_forked("close", entry()->describe());
+        if (!detail::may_close(*entry())) throw_wrong_thread("close");
+        entry()->ctx->close(*entry());
         mark_closed(true);
     }
 
@@ -381,7 +381,7 @@ public:
 
     /// True while the socket is open (not closed, not moved from, not closed by a stop).
     bool is_open() const noexcept {
-        return entry_ && !is_closed_object() && !entry_->closed.load(std::memory_order_acquire);
+        return entry() && !is_closed_object() && !entry()->closed.load(std::memory_order_acquire);
     }
     /// Same as is_open().
     explicit operator bool() const noexcept { return is_open(); }
@@ -414,11 +414,11 @@ public:
     }
     /// Name, type, creation site and owner, as stop reports print them.
     std::string describe() const {
-        if (!entry_) return "socket (empty)";
-        std::string s = entry_->describe();
+        if (!entry()) return "socket (empty)";
+        std::string s = entry()->describe();
         s.pop_back();  // the closing ')'
         s += ", owned by ";
-        s += entry_->ctx->owner_label(*entry_);
+        s += entry()->ctx->owner_label(*entry());
         s += ')';
         return s;
     }
@@ -439,8 +439,8 @@ public:
      */
     void* handle() {
         const auto in = enter("handle");
-        entry_->raw_taken.store(true, std::memory_order_release);
-        return handle_;
+        entry()->raw_taken.store(true, std::memory_order_release);
+        return raw_handle();
     }
 
 #if ZMQRAII_HAS_COROUTINES
@@ -567,9 +567,12 @@ private:
     friend class socket;
     // The wide mark first (its constructor), then the socket's check.
     template <class Socket>
-    explicit raw_call_scope(Socket& s) : wide_(s.wide_mark_context()) {
+    explicit raw_call_scope(Socket& s) : wide_(s.wide_mark_context()), handle_(checked_handle(s)) {}
+    // The socket's check (its mark ends with it: the wide mark stays), then the handle.
+    template <class Socket>
+    static void* checked_handle(Socket& s) {
         const auto in = s.enter("raw_call");
-        handle_ = s.handle_;
+        return s.raw_handle();
     }
     detail::wide_call wide_;
     void* handle_ = nullptr;
@@ -585,15 +588,15 @@ inline socket socket_handoff::adopt() && {
 }
 
 inline socket_handoff socket::release() && {
-    if (!entry_ || is_closed_object()) detail::throw_closed("release", entry_.get());
-    if (entry_->ctx->forked()) entry_->ctx->throw_forked("release", entry_->describe());
-    if (!detail::may_close(*entry_)) {
-        if (entry_->closed.load(std::memory_order_acquire))
-            detail::throw_closed_by_stop("release", *entry_);
+    if (!entry() || is_closed_object()) detail::throw_closed("release", entry().get());
+    if (entry()->ctx->forked()) entry()->ctx->throw_forked("release", entry()->describe());
+    if (!detail::may_close(*entry())) {
+        if (entry()->closed.load(std::memory_order_acquire))
+            detail::throw_closed_by_stop("release", *entry());
         throw_wrong_thread("release");
     }
-    detail::release_entry(*entry_);
-    auto e = std::move(entry_);
+    detail::release_entry(*entry());
+    auto e = take_entry();
     mark_closed();
     return socket_handoff(std::move(e));
 }

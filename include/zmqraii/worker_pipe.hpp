@@ -184,8 +184,8 @@ public:
 
     /// Sends one part, waiting at most `timeout`. @return false on timeout.
     template <class Rep, class Period>
-    bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
-                  send_flags flags = send_flags::none) {
+    [[nodiscard]] bool send_for(const_buffer bytes, std::chrono::duration<Rep, Period> timeout,
+                                send_flags flags = send_flags::none) {
         if (!begin_send("send_for", detail::deadline_after(timeout))) return false;
         socket_.send(bytes, flags);
         note_sent(flags);
@@ -193,8 +193,8 @@ public:
     }
     /// Sends a message part, waiting at most `timeout`; on false `m` is unchanged.
     template <class Rep, class Period>
-    bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
-                  send_flags flags = send_flags::none) {
+    [[nodiscard]] bool send_for(message&& m, std::chrono::duration<Rep, Period> timeout,
+                                send_flags flags = send_flags::none) {
         if (!begin_send("send_for", detail::deadline_after(timeout))) return false;
         socket_.send(std::move(m), flags);
         note_sent(flags);
@@ -202,7 +202,7 @@ public:
     }
     /// Sends every part of `m`, waiting at most `timeout` for it to start.
     template <class Rep, class Period>
-    bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] bool send_for(multipart&& m, std::chrono::duration<Rep, Period> timeout) {
         return send_parts("send_for", std::move(m), detail::deadline_after(timeout));
     }
 
@@ -212,12 +212,12 @@ public:
 
     /// Receives one part without blocking. @return an empty optional when none is
     /// ready. @throws as recv().
-    std::optional<message> try_recv() { return receive("try_recv", clock::now()); }
+    [[nodiscard]] std::optional<message> try_recv() { return receive("try_recv", clock::now()); }
 
     /// Receives one part, waiting at most `timeout`. @return an empty optional on
     /// timeout. @throws as recv().
     template <class Rep, class Period>
-    std::optional<message> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] std::optional<message> recv_for(std::chrono::duration<Rep, Period> timeout) {
         const auto now = clock::now();
         const auto left = never() - now;
         if (std::chrono::duration<double>(timeout) >= std::chrono::duration<double>(left))

@@ -24,5 +24,6 @@
 #include <zmqraii/version.hpp>
 #include <zmqraii/worker.hpp>
 #include <zmqraii/worker_pipe.hpp>
+#include <zmqraii/zap_decision.hpp>
 
 #endif  // ZMQRAII_ZMQRAII_HPP_INCLUDED

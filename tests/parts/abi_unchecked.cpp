@@ -37,7 +37,8 @@ std::string unchecked_use_from_another_thread(zmqraii::context& ctx, const std::
     if (!error_text.empty()) return error_text;
     zmqraii::message m;
     b.recv(m);
-    return m.to_string() == "from the unchecked side" ? std::string() : "wrong body: " + m.to_string();
+    return m.to_string() == "from the unchecked side" ? std::string()
+                                                      : "wrong body: " + m.to_string();
 }
 
 }  // namespace abi_test

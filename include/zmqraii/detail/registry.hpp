@@ -6,8 +6,9 @@
 // stop itself. Sockets point to it through socket_entry, so moving or destroying
 // the context object never leaves a socket dangling.
 //
-// Locking: one mutex per context_state guards the registry and every zmq_close
-// of its sockets, so a socket is closed exactly once. The flags word and the
+// Locking: one mutex per context_state guards the registry and each socket's
+// `closed` flag, so a socket is closed exactly once (close() then calls
+// zmq_close outside the lock; the stopper calls it under the lock). The flags word and the
 // sockets' gate words are atomic and read without the lock on the hot path.
 //
 // The stop (DESIGN.md section 3): begin_stop() sets the stop bit in the flags
@@ -19,7 +20,7 @@
 // Then it runs zmq_ctx_term(). Nothing in it waits for a user thread to act.
 //
 // Fork: every context_state is listed in a process-wide list. A pthread_atfork
-// child handler marks them all `forked`, so objects inherited by a child refuse
+// child handler marks them all forked (flag_forked), so objects inherited by a child refuse
 // use and do nothing in their destructors.
 #ifndef ZMQRAII_DETAIL_REGISTRY_HPP_INCLUDED
 #define ZMQRAII_DETAIL_REGISTRY_HPP_INCLUDED
@@ -88,17 +89,21 @@ inline const std::atomic<unsigned>& closed_flags() noexcept {
 /// a value no record address and no null record can equal.
 inline constexpr std::uintptr_t gate_no_owner = 2u;
 
+struct socket_entry;
+
 /// A socket's gate word: what its hot path compares with the calling thread's
 /// record (gate_of(owner) | flag_stopping once the stop began; gate_no_owner as
 /// owner part while handed off and for thread-safe types). Its address is also
 /// the socket's identity in the in-call marks.
 struct gate_word {
     std::atomic<std::uintptr_t> word{0};
+    /// The socket entry this gate belongs to; null for closed_gate().
+    socket_entry* entry = nullptr;
 };
 
 /// The gate that closed and moved-from sockets point to (no owner matches it).
 inline const gate_word& closed_gate() noexcept {
-    static const gate_word g{{flag_closed}};
+    static const gate_word g{{flag_closed}, nullptr};
     return g;
 }
 
@@ -106,6 +111,7 @@ class context_state;
 
 /// A socket as the registry knows it.
 struct socket_entry : gate_word {
+    socket_entry() noexcept { entry = this; }
     std::shared_ptr<context_state> ctx;
     void* handle = nullptr;
     std::string name;
@@ -164,8 +170,7 @@ struct socket_entry : gate_word {
 
 /// The entry whose gate is `g`, or null for the closed gate.
 inline socket_entry* entry_of(const gate_word* g) noexcept {
-    if (g == nullptr || g == &closed_gate()) return nullptr;
-    return const_cast<socket_entry*>(static_cast<const socket_entry*>(g));
+    return g == nullptr ? nullptr : g->entry;
 }
 
 /// The process-wide list of context states, for the fork handler.
@@ -477,8 +482,12 @@ public:
         struct unregister {
             std::vector<const thread_record*>& w;
             const thread_record* me;
+            unregister(std::vector<const thread_record*>& waiters, const thread_record* r) noexcept
+                : w(waiters), me(r) {}
+            unregister(const unregister&) = delete;
+            unregister& operator=(const unregister&) = delete;
             ~unregister() { w.erase(std::find(w.begin(), w.end(), me)); }
-        } unreg{waiters_, me};
+        } unreg(waiters_, me);
         cv_.notify_all();  // the stopper may close this thread's sockets now
         const auto report_at = clock::now() + settings_.stop_report_after;
         bool reported = false;

@@ -9,8 +9,7 @@
 
 #include <initializer_list>
 
-namespace zmqraii {
-namespace detail {
+namespace zmqraii::detail {
 ZMQRAII_ABI_BEGIN
 
 /// What zmqraii's own headers (multipart, poller, proxy, monitor, worker) need
@@ -23,10 +22,10 @@ struct socket_access {
     /// wide_call that covers s's context.
     static void check(const socket& s, const char* op) { s.recheck(op); }
     /// The raw handle, after enter() or check().
-    static void* raw(const socket& s) noexcept { return s.handle_; }
+    static void* raw(const socket& s) noexcept { return s.raw_handle(); }
     /// The socket's context state, for a wide_call (null for an empty socket).
     static const void* context_of(const socket& s) noexcept {
-        return s.entry_ ? static_cast<const void*>(s.entry_->ctx.get()) : nullptr;
+        return s.entry() ? static_cast<const void*>(s.entry()->ctx.get()) : nullptr;
     }
     /// Throws stopped (or the error for `e`) for a failed libzmq call on `s`,
     /// naming `op`; ends the mark and wakes the stopper for ETERM.
@@ -37,17 +36,17 @@ struct socket_access {
     /// and wakes the stopper, which then closes the socket at once.
     static void note_stopped(const socket& s) noexcept {
         unmark_call();
-        if (s.entry_) s.entry_->ctx->poke();
+        if (s.entry()) s.entry()->ctx->poke();
     }
     /// An event loop begins waiting on the socket's ZMQ_FD (call inside a scope
     /// of enter()); a stop then leaves the socket open until end_fd_wait().
     static void begin_fd_wait(const socket& s) noexcept {
-        s.entry_->fd_waits.fetch_add(1, std::memory_order_relaxed);
+        s.entry()->fd_waits.fetch_add(1, std::memory_order_relaxed);
     }
     /// The wait on ZMQ_FD ended (completed, cancelled or failed); any thread
     /// that the owner's event loop runs on, after the wait's completion.
     static void end_fd_wait(const socket& s) noexcept {
-        if (s.entry_) s.entry_->fd_waits.fetch_sub(1, std::memory_order_release);
+        if (s.entry()) s.entry()->fd_waits.fetch_sub(1, std::memory_order_release);
     }
     /// The wide mark for one libzmq call on `socks` (null entries are skipped):
     /// their context, or any_context() when they belong to several.
@@ -63,7 +62,6 @@ struct socket_access {
 };
 
 ZMQRAII_ABI_END
-}  // namespace detail
-}  // namespace zmqraii
+}  // namespace zmqraii::detail
 
 #endif  // ZMQRAII_DETAIL_SOCKET_ACCESS_HPP_INCLUDED

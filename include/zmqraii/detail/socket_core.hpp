@@ -314,6 +314,14 @@ protected:
         mark_closed();
     }
 
+    // The raw libzmq socket (owner only; after a check).
+    void* raw_handle() const noexcept { return handle_; }
+    // The registry's entry (owner only; null for an empty object).
+    const std::shared_ptr<socket_entry>& entry() const noexcept { return entry_; }
+    // Moves the entry out (release()); the object then calls mark_closed().
+    std::shared_ptr<socket_entry> take_entry() noexcept { return std::move(entry_); }
+
+private:
     void* handle_ = nullptr;  // owner only
     // Read by any thread (the owner check runs before anything else is known).
     std::atomic<const gate_word*> gate_{&closed_gate()};
