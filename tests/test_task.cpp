@@ -10,12 +10,15 @@
 #include <zmqraii/task.hpp>
 #include <zmqraii/zmqraii.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -538,4 +541,29 @@ TEST_CASE("a flooding task does not starve timers", "[task][fair]") {
     loop.after(20ms, [&] { fired = true; });
     run_bounded(loop);
     CHECK(fired);
+}
+
+TEST_CASE("async_send takes what send takes: literals, strings, views, containers",
+          "[task][socket]") {
+    zmqraii::context ctx;
+    pair_link l(ctx, "verbs");
+    zmqraii::loop loop(ctx);
+    std::vector<std::string> got;
+    loop.spawn(
+        [](zmqraii::socket& a, zmqraii::socket& b, std::vector<std::string>& out) -> task<void> {
+            const std::string text = "string";
+            const std::vector<char> bytes{'v', 'e', 'c'};
+            const std::array<std::uint8_t, 2> raw{{0x41, 0x42}};
+            co_await a.async_send("literal");
+            co_await a.async_send(text);
+            co_await a.async_send(std::string_view("view"));
+            co_await a.async_send(bytes);
+            co_await a.async_send(raw);
+            co_await a.async_send(text + " temporary");  // copied at the call
+            for (int i = 0; i < 6; ++i) out.push_back((co_await b.async_recv()).to_string());
+            zmqraii::this_loop().stop();
+        }(l.a, l.b, got));
+    run_bounded(loop);
+    CHECK(got ==
+          std::vector<std::string>{"literal", "string", "view", "vec", "AB", "string temporary"});
 }

@@ -467,8 +467,10 @@ public:
     /// `co_await s.async_send(std::move(m))`: sends `m`, suspending while it would block.
     /// The message is taken at the call (gone also when the send fails).
     send_awaiter async_send(message&& m, send_flags flags = send_flags::none);
-    /// `co_await s.async_send("text")`: sends a copy of `text`.
-    send_awaiter async_send(std::string_view text, send_flags flags = send_flags::none);
+    /// `co_await s.async_send("text")`: sends a copy of the bytes, taken at the call
+    /// (what send() accepts: a string literal, std::string, std::string_view, any
+    /// contiguous container of trivially copyable elements; see const_buffer).
+    send_awaiter async_send(const_buffer bytes, send_flags flags = send_flags::none);
     /// `co_await s.async_send(std::move(parts))`: sends every part as one message,
     /// all or nothing (as send_multipart; multipart is declared in multipart.hpp).
     send_multipart_awaiter async_send(class multipart&& parts);

@@ -326,8 +326,8 @@ inline socket::recv_multipart_awaiter socket::async_recv_multipart() {
 inline socket::send_awaiter socket::async_send(message&& m, send_flags flags) {
     return send_awaiter(*this, std::move(m), flags);
 }
-inline socket::send_awaiter socket::async_send(std::string_view text, send_flags flags) {
-    return send_awaiter(*this, message(text), flags);
+inline socket::send_awaiter socket::async_send(const_buffer bytes, send_flags flags) {
+    return send_awaiter(*this, message(bytes.data(), bytes.size()), flags);
 }
 inline socket::send_multipart_awaiter socket::async_send(multipart&& parts) {
     return send_multipart_awaiter(*this, std::move(parts));
