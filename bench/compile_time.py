@@ -16,15 +16,17 @@ round-robin (raw, cppzmq, zmqraii-socket, zmqraii, raw, ...) --runs times, so lo
 from other work on the machine falls on all of them alike; the table gives each
 variant's median and its ratio to cppzmq's median in the same configuration.
 
-Time is the compiler's CPU time (user + system of the driver and everything it ran,
-summed over the compiler's processes), which a loaded machine disturbs less than wall time; --metric wall
+Time is the compiler's CPU time (user + system, summed over the driver and every
+process it ran), which a loaded machine disturbs less than wall time; --metric wall
 gives wall-clock seconds instead.
 
   bench/compile_time.py                          g++ and clang++, -O0 and -O2, 5 runs
   bench/compile_time.py --compilers g++ --opts -O0 --runs 9
   bench/compile_time.py --variants cppzmq,zmqraii-socket --extra=-DZMQRAII_THREAD_CHECKS=0
 
-Standard library only; no build directory needed. Before timing, each program is
+Standard library only; no build directory needed (or, from a build tree with
+ZMQRAII_BUILD_BENCH=ON: `cmake --build <dir> --target zmqraii_compile_time`, which
+runs it with the configured compiler). Not a test: it asserts nothing. Before timing, each program is
 compiled, linked against libzmq and run once (--no-verify skips this), so the
 numbers are for programs that work.
 """
