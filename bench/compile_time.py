@@ -21,8 +21,12 @@ process it ran), which a loaded machine disturbs less than wall time; --metric w
 gives wall-clock seconds instead.
 
   bench/compile_time.py                          g++ and clang++, -O0 and -O2, 5 runs
-  bench/compile_time.py --compilers g++ --opts -O0 --runs 9
+  bench/compile_time.py --compilers g++ --opts=-O0 --runs 9    (= after flags with a dash)
   bench/compile_time.py --variants cppzmq,zmqraii-socket --extra=-DZMQRAII_THREAD_CHECKS=0
+
+  # before/after a change, in one interleaved run (adds zmqraii-socket@ref, zmqraii@ref):
+  git archive HEAD~3 include | tar -x -C /tmp/ref
+  bench/compile_time.py --ref-include /tmp/ref/include
 
 Standard library only; no build directory needed (or, from a build tree with
 ZMQRAII_BUILD_BENCH=ON: `cmake --build <dir> --target zmqraii_compile_time`, which
@@ -106,9 +110,9 @@ VARIANTS = list(PROGRAMS)
 REFERENCE = "cppzmq"
 
 
-def compile_once(cxx, opt, extra, src, obj):
+def compile_once(cxx, opt, extra, src, obj, include_dir):
     """Compiles src to obj; returns wall-clock seconds."""
-    cmd = [cxx, "-std=c++17", opt, "-I", INCLUDE_DIR] + extra + ["-c", src, "-o", obj]
+    cmd = [cxx, "-std=c++17", opt, "-I", include_dir] + extra + ["-c", src, "-o", obj]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate()
@@ -118,20 +122,20 @@ def compile_once(cxx, opt, extra, src, obj):
     return wall
 
 
-def timed_compile(cxx, opt, extra, src, obj, metric):
+def timed_compile(cxx, opt, extra, src, obj, include_dir, metric):
     """Seconds of one compilation: CPU time of the compiler and everything it ran
     (the growth of RUSAGE_CHILDREN across the reaped call), or wall time."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = compile_once(cxx, opt, extra, src, obj)
+    wall = compile_once(cxx, opt, extra, src, obj, include_dir)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if metric == "wall":
         return wall
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def verify(cxx, extra, src, workdir, name):
+def verify(cxx, extra, src, workdir, name, include_dir):
     exe = os.path.join(workdir, name + ".verify")
-    cmd = [cxx, "-std=c++17", "-O0", "-I", INCLUDE_DIR] + extra + [src, "-o", exe, "-lzmq",
+    cmd = [cxx, "-std=c++17", "-O0", "-I", include_dir] + extra + [src, "-o", exe, "-lzmq",
                                                                    "-pthread"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if r.returncode != 0:
@@ -166,6 +170,10 @@ def main():
     ap.add_argument("--extra", action="append", default=[],
                     help="an extra compiler flag for every variant (repeatable), "
                          "e.g. --extra=-DZMQRAII_THREAD_CHECKS=0")
+    ap.add_argument("--ref-include", metavar="DIR",
+                    help="also time the zmqraii variants against the headers in DIR (another "
+                         "checkout's include/, e.g. from `git archive`), interleaved with this "
+                         "one's: before/after numbers from one run")
     ap.add_argument("--no-verify", action="store_true",
                     help="skip building and running each program once before timing")
     args = ap.parse_args()
@@ -192,16 +200,28 @@ def main():
     if args.extra:
         print("# extra flags: " + " ".join(args.extra))
 
+    include_of = {v: INCLUDE_DIR for v in variants}
+    program_of = {v: v for v in variants}
+    if args.ref_include:
+        ref = os.path.abspath(args.ref_include)
+        if not os.path.isfile(os.path.join(ref, "zmqraii", "socket.hpp")):
+            ap.error("--ref-include: no zmqraii/socket.hpp in " + ref)
+        for v in [v for v in variants if v.startswith("zmqraii")]:
+            variants.append(v + "@ref")
+            include_of[v + "@ref"] = ref
+            program_of[v + "@ref"] = v
+        print("# @ref: headers from " + ref)
+
     with tempfile.TemporaryDirectory(prefix="zmqraii-ctime-") as work:
         sources = {}
         for v in variants:
-            sources[v] = os.path.join(work, v.replace("-", "_") + ".cpp")
+            sources[v] = os.path.join(work, v.replace("-", "_").replace("@", "_") + ".cpp")
             with open(sources[v], "w") as f:
-                f.write(PROGRAMS[v].lstrip())
+                f.write(PROGRAMS[program_of[v]].lstrip())
         if not args.no_verify:
             for c in compilers:
                 for v in variants:
-                    verify(c, args.extra, sources[v], work, v)
+                    verify(c, args.extra, sources[v], work, v.replace("@", "_"), include_of[v])
 
         results = {}  # (compiler, opt) -> variant -> [seconds]
         for c in compilers:
@@ -209,9 +229,9 @@ def main():
                 cell = {v: [] for v in variants}
                 for _ in range(args.runs):
                     for v in variants:  # round-robin: one run of each, then again
-                        obj = os.path.join(work, v + ".o")
+                        obj = os.path.join(work, v.replace("@", "_") + ".o")
                         cell[v].append(timed_compile(c, o, args.extra, sources[v], obj,
-                                                     args.metric))
+                                                     include_of[v], args.metric))
                 results[(c, o)] = cell
 
     header = "| compiler | opt | " + " | ".join(variants) + " |"
