@@ -6,6 +6,7 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/detail/registry.hpp>
+#include <zmqraii/detail/text.hpp>
 #include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/options.hpp>
@@ -97,18 +98,12 @@ public:
         check_options(opts);
         void* ctx = zmq_ctx_new();
         if (ctx == nullptr) detail::throw_last_error("context create");
-        auto fail = [ctx](const char* what, int value) {
-            const int e = zmq_errno();
-            zmq_ctx_term(ctx);
-            detail::throw_error(e, "context set",
-                                std::string(what) + " = " + std::to_string(value));
-        };
         if (opts.io_threads != ZMQ_IO_THREADS_DFLT &&
             zmq_ctx_set(ctx, ZMQ_IO_THREADS, opts.io_threads) != 0)
-            fail("io_threads", opts.io_threads);
+            fail_set(ctx, "io_threads", opts.io_threads);
         if (opts.max_sockets != 0 && zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, opts.max_sockets) != 0)
-            fail("max_sockets", opts.max_sockets);
-        if (opts.ipv6 && zmq_ctx_set(ctx, ZMQ_IPV6, 1) != 0) fail("ipv6", 1);
+            fail_set(ctx, "max_sockets", opts.max_sockets);
+        if (opts.ipv6 && zmq_ctx_set(ctx, ZMQ_IPV6, 1) != 0) fail_set(ctx, "ipv6", 1);
         state_ = std::make_shared<detail::context_state>(
             ctx, detail::context_state::settings{opts.linger, opts.stop_report_after});
     }
@@ -238,7 +233,7 @@ private:
     // (-Wnonnull) about the moved-from path it cannot see is a throw.
     detail::context_state& checked_state(const char* op) const {
         detail::context_state* s = state_.get();
-        if (s == nullptr) throw error(EFAULT, std::string(op) + ": context is empty (moved from)");
+        if (s == nullptr) throw_empty(op);
         if (s->forked()) s->throw_forked(op, "context");
         return *s;
     }
@@ -257,6 +252,27 @@ private:
         state_.reset();
     }
 
+    [[noreturn]] ZMQRAII_COLD static void throw_empty(const char* op) {
+        throw error(EFAULT, detail::concat({op, ": context is empty (moved from)"}));
+    }
+
+    // A context setting failed while constructing: the context goes, then the error.
+    [[noreturn]] ZMQRAII_COLD static void fail_set(void* ctx, const char* what, int value) {
+        const int e = zmq_errno();
+        zmq_ctx_term(ctx);
+        detail::throw_error(e, "context set",
+                            detail::concat({what, " = ", detail::decimal(value)}));
+    }
+
+    [[noreturn]] ZMQRAII_COLD static void throw_out_of_range(const char* what, long long v,
+                                                             long long lo, long long hi,
+                                                             const char* unit) {
+        using detail::decimal;
+        throw error(EINVAL,
+                    detail::concat({"context_options ", what, " = ", decimal(v), unit,
+                                    ": must be in [", decimal(lo), ", ", decimal(hi), "]"}));
+    }
+
     static context_options with_io_threads(int n) {
         context_options o;
         o.io_threads = n;
@@ -267,10 +283,7 @@ private:
     static void check_options(const context_options& o) {
         const auto range = [](const char* what, long long v, long long lo, long long hi,
                               const char* unit) {
-            if (v < lo || v > hi)
-                throw error(EINVAL, std::string("context_options ") + what + " = " +
-                                        std::to_string(v) + unit + ": must be in [" +
-                                        std::to_string(lo) + ", " + std::to_string(hi) + "]");
+            if (v < lo || v > hi) throw_out_of_range(what, v, lo, hi, unit);
         };
         range("io_threads", o.io_threads, 0, INT_MAX, "");
         range("max_sockets", o.max_sockets, 0, INT_MAX, "");

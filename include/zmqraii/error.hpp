@@ -11,6 +11,7 @@
 #define ZMQRAII_ERROR_HPP_INCLUDED
 
 #include <zmqraii/config.hpp>
+#include <zmqraii/detail/text.hpp>
 
 #include <zmq.h>
 
@@ -147,18 +148,14 @@ namespace detail {
 /// what() appends ": " and the error text (code().message(), zmq_strerror), so
 /// it is not added here.
 inline std::string describe(std::string_view op, std::string_view arg) {
-    std::string s(op);
-    if (!arg.empty()) {
-        s += ' ';
-        s += arg;
-    }
-    return s;
+    return concat({op, arg.empty() ? "" : " ", arg});
 }
 
 /// Throws zmqraii::error (or stopped for ETERM) for errnum.
 [[noreturn]] ZMQRAII_COLD inline void throw_error(int errnum, std::string_view op,
                                                   std::string_view arg = {}) {
-    if (errnum == ETERM) throw stopped(describe(op, arg) + ": context was stopped");
+    if (errnum == ETERM)
+        throw stopped(concat({op, arg.empty() ? "" : " ", arg, ": context was stopped"}));
     throw error(errnum, describe(op, arg));
 }
 

@@ -22,6 +22,7 @@
 #define ZMQRAII_OPTIONS_HPP_INCLUDED
 
 #include <zmqraii/config.hpp>
+#include <zmqraii/detail/text.hpp>
 
 #include <zmq.h>
 
@@ -51,21 +52,23 @@ enum class socket_type : int {
 
 /// "push", "router", ... ("type 12" for a number zmqraii has no name for).
 inline std::string to_string(socket_type t) {
+    const char* name = nullptr;
     switch (t) {
-        case socket_type::pair: return "pair";
-        case socket_type::pub: return "pub";
-        case socket_type::sub: return "sub";
-        case socket_type::req: return "req";
-        case socket_type::rep: return "rep";
-        case socket_type::dealer: return "dealer";
-        case socket_type::router: return "router";
-        case socket_type::pull: return "pull";
-        case socket_type::push: return "push";
-        case socket_type::xpub: return "xpub";
-        case socket_type::xsub: return "xsub";
-        case socket_type::stream: return "stream";
+        case socket_type::pair: name = "pair"; break;
+        case socket_type::pub: name = "pub"; break;
+        case socket_type::sub: name = "sub"; break;
+        case socket_type::req: name = "req"; break;
+        case socket_type::rep: name = "rep"; break;
+        case socket_type::dealer: name = "dealer"; break;
+        case socket_type::router: name = "router"; break;
+        case socket_type::pull: name = "pull"; break;
+        case socket_type::push: name = "push"; break;
+        case socket_type::xpub: name = "xpub"; break;
+        case socket_type::xsub: name = "xsub"; break;
+        case socket_type::stream: name = "stream"; break;
     }
-    return "type " + std::to_string(static_cast<int>(t));
+    if (name != nullptr) return name;
+    return detail::concat({"type ", detail::decimal(static_cast<int>(t))});
 }
 
 /// Who may read or write an option.

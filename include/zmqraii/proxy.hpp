@@ -23,12 +23,13 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <functional>
-#include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,38 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+namespace zmqraii::detail {
+
+/// A thread's start-up outcome for the thread that waits for it: started, or
+/// failed with an exception (std::promise<void>'s job, without <future>).
+class start_signal {
+public:
+    void set_value() { finish(nullptr); }
+    void set_exception(std::exception_ptr e) { finish(std::move(e)); }
+
+    /// Waits for the outcome; rethrows the starting thread's exception.
+    void get() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [this] { return done_; });
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    void finish(std::exception_ptr e) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::move(e);
+        done_ = true;
+        cv_.notify_all();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::exception_ptr error_;
+};
+
+}  // namespace zmqraii::detail
 
 namespace zmqraii {
 ZMQRAII_ABI_BEGIN
@@ -291,7 +324,8 @@ private:
 
     struct shared {
         std::atomic<bool> finished{false};
-        std::exception_ptr error;  // written by the proxy thread before it ends
+        std::exception_ptr error;      // written by the proxy thread before it ends
+        detail::start_signal started;  // the proxy thread's start-up outcome
         // Written by the proxy thread before it signals start-up; read-only after.
         std::string frontend;
         std::string backend;
@@ -325,14 +359,12 @@ private:
         const std::string control_ep = next_control_endpoint();
         control_.bind(control_ep);
         auto st = std::make_shared<shared>();
-        std::promise<void> started;
-        std::future<void> ready = started.get_future();
-        thread_ = std::thread(
-            [st, &ctx, control_ep, setup = std::move(setup),
-             started = std::move(started)]() mutable { run(st, ctx, control_ep, setup, started); });
+        thread_ = std::thread([st, &ctx, control_ep, setup = std::move(setup)]() mutable {
+            run(st, ctx, control_ep, setup, st->started);
+        });
         state_ = std::move(st);
         try {
-            ready.get();
+            state_->started.get();
         } catch (...) {
             thread_.join();
             state_.reset();
@@ -342,7 +374,7 @@ private:
 
     template <class Setup>
     static void run(const std::shared_ptr<shared>& st, context& ctx, const std::string& control_ep,
-                    Setup& setup, std::promise<void>& started) {
+                    Setup& setup, detail::start_signal& started) {
         bool running = false;
         try {
             sockets s = setup();

@@ -29,6 +29,7 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/detail/platform.hpp>
+#include <zmqraii/detail/text.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -144,26 +145,15 @@ struct thread_record {
     }
 
     /// "thread 'collector' (140234, #2)", "thread 140234 (#3)", "..., exited)".
-    std::string label() const {
-        std::string s = "thread ";
+    ZMQRAII_NOINLINE std::string label() const {
+        std::string head;
         {
             std::lock_guard<std::mutex> lock(marks_mutex);
-            if (!name.empty()) {
-                s += '\'';
-                s += name;
-                s += "' (";
-                s += std::to_string(number);
-                s += ", ";
-            } else {
-                s += std::to_string(number);
-                s += " (";
-            }
+            head = name.empty() ? concat({decimal(number), " ("})
+                                : concat({"'", name, "' (", decimal(number), ", "});
         }
-        s += '#';
-        s += std::to_string(serial);
-        if (!alive.load(std::memory_order_acquire)) s += ", exited";
-        s += ')';
-        return s;
+        const bool exited = !alive.load(std::memory_order_acquire);
+        return concat({"thread ", head, "#", decimal(serial), exited ? ", exited)" : ")"});
     }
 
     /// Names the thread in reports (the calling thread only).
@@ -247,11 +237,8 @@ struct source_site {
         : file(f), line(l) {}
 #endif
 
-    std::string to_string() const {
-        std::string s = file ? file : "";
-        s += ':';
-        s += std::to_string(line);
-        return s;
+    ZMQRAII_NOINLINE std::string to_string() const {
+        return concat({file ? file : "", ":", decimal(line)});
     }
 
     /// True for a site inside the C++ standard library's headers: the object was

@@ -27,6 +27,7 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/detail/owner.hpp>
+#include <zmqraii/detail/text.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/options.hpp>
 
@@ -56,18 +57,10 @@ struct socket_info {
 
     /// "socket 'results' (pull, created at main.cpp:12, owned by thread 1402 (#3))".
     std::string to_string() const {
-        std::string s = "socket ";
-        if (!name.empty()) s += "'" + name + "' ";
-        // Appended piece by piece: g++ 12 -O3 reports a false -Wrestrict on
-        // `"(" + std::string&&` (GCC bug 105651).
-        s += '(';
-        s += zmqraii::to_string(type);
-        s += ", created at ";
-        s += created_at;
-        s += ", owned by ";
-        s += owner_label;
-        s += ')';
-        return s;
+        const bool named = !name.empty();
+        return detail::concat({"socket ", named ? "'" : "", name, named ? "' (" : "(",
+                               zmqraii::to_string(type), ", created at ", created_at, ", owned by ",
+                               owner_label, ")"});
     }
 };
 
@@ -134,6 +127,9 @@ struct socket_entry : gate_word {
     /// written once by the owner (release), read by any thread (acquire).
     std::atomic<const source_site*> used_at{nullptr};
     source_site used_at_storage;
+    /// The entry itself while it is an orphan: its socket object went without
+    /// closing it (see context_state::orphan); guarded by the ctx mutex.
+    std::shared_ptr<socket_entry> orphan_keep;
 
     /// Records the owner's first setup call when the creation site says nothing.
     void note_use(const source_site& s) noexcept {
@@ -146,25 +142,16 @@ struct socket_entry : gate_word {
 
     /// "app.cpp:12", or for a socket made inside the standard library
     /// "app.cpp:14 (its first use; constructed in .../unique_ptr.h:1065)".
-    std::string site_text() const {
+    ZMQRAII_NOINLINE std::string site_text() const {
         const source_site* u = used_at.load(std::memory_order_acquire);
         if (u == nullptr) return site.to_string();
-        std::string s = u->to_string();
-        s += " (its first use; constructed in ";
-        s += site.to_string();
-        s += ')';
-        return s;
+        return concat({u->to_string(), " (its first use; constructed in ", site.to_string(), ")"});
     }
 
-    std::string describe() const {
-        std::string s = "socket ";
-        if (!name.empty()) s += "'" + name + "' ";
-        s += '(';  // piece by piece, see socket_info::to_string()
-        s += to_string(type);
-        s += ", created at ";
-        s += site_text();
-        s += ')';
-        return s;
+    ZMQRAII_NOINLINE std::string describe() const {
+        const bool named = !name.empty();
+        return concat({"socket ", named ? "'" : "", name, named ? "' (" : "(", to_string(type),
+                       ", created at ", site_text(), ")"});
     }
 };
 
@@ -173,10 +160,12 @@ inline socket_entry* entry_of(const gate_word* g) noexcept {
     return g == nullptr ? nullptr : g->entry;
 }
 
-/// The process-wide list of context states, for the fork handler.
+/// The process-wide list of context states, for the fork handler (linked
+/// through the states themselves, so that creating a context allocates nothing
+/// here).
 struct fork_list {
     std::mutex mutex;
-    std::vector<context_state*> states;
+    context_state* head = nullptr;
     static fork_list& get() {
         static auto* list = new fork_list;  // never destroyed: usable at exit
         return *list;
@@ -217,10 +206,10 @@ public:
 
     /// The error for using such an object in a forked child.
     [[noreturn]] ZMQRAII_COLD void throw_forked(const std::string& op_and_object) const {
-        throw error(ENOTSUP, op_and_object + ": this object belongs to process " +
-                                 std::to_string(pid_) + " but is used in forked child process " +
-                                 std::to_string(current_pid()) +
-                                 "; a child must create its own context and objects");
+        throw error(ENOTSUP,
+                    concat({op_and_object, ": this object belongs to process ", decimal(pid_),
+                            " but is used in forked child process ", decimal(current_pid()),
+                            "; a child must create its own context and objects"}));
     }
 
     /// Throws the fork error in a forked child.
@@ -263,8 +252,11 @@ public:
           max_linger_(s.linger),
           infinite_linger_(s.linger.count() < 0) {
         install_fork_handler();
-        std::lock_guard<std::mutex> lock(fork_list::get().mutex);
-        fork_list::get().states.push_back(this);
+        fork_list& list = fork_list::get();
+        std::lock_guard<std::mutex> lock(list.mutex);
+        fork_next_ = list.head;
+        if (list.head != nullptr) list.head->fork_prev_ = this;
+        list.head = this;
     }
 
     context_state(const context_state&) = delete;
@@ -272,9 +264,13 @@ public:
 
     ~context_state() {
         {
-            std::lock_guard<std::mutex> lock(fork_list::get().mutex);
-            auto& v = fork_list::get().states;
-            v.erase(std::remove(v.begin(), v.end(), this), v.end());
+            fork_list& list = fork_list::get();
+            std::lock_guard<std::mutex> lock(list.mutex);
+            if (fork_prev_ != nullptr)
+                fork_prev_->fork_next_ = fork_next_;
+            else
+                list.head = fork_next_;
+            if (fork_next_ != nullptr) fork_next_->fork_prev_ = fork_prev_;
         }
         if (stopper_.joinable()) {
             // Not our thread in a forked child (it does not exist there).
@@ -310,8 +306,9 @@ public:
      * zmq_ctx_term (Dekker's protocol on creating_ and the stop flag, both
      * sequentially consistent); a socket made while a stop began is closed here.
      */
-    std::shared_ptr<socket_entry> open(const std::shared_ptr<context_state>& self, socket_type type,
-                                       std::string name, source_site site) {
+    ZMQRAII_NOINLINE std::shared_ptr<socket_entry> open(const std::shared_ptr<context_state>& self,
+                                                        socket_type type, std::string name,
+                                                        source_site site) {
         auto e = std::make_shared<socket_entry>();
         e->ctx = self;
         e->type = type;
@@ -337,8 +334,9 @@ public:
         if (h == nullptr) {
             const int err = zmq_errno();
             if (err == ETERM) check_usable_locked("create", e->describe());
+            const bool named = !e->name.empty();
             throw_error(err, "socket",
-                        to_string(type) + (e->name.empty() ? "" : " '" + e->name + "'"));
+                        concat({to_string(type), named ? " '" : "", e->name, named ? "'" : ""}));
         }
         const int linger = static_cast<int>(settings_.linger.count());
         if (linger != -1 && zmq_setsockopt(h, ZMQ_LINGER, &linger, sizeof linger) != 0) {
@@ -381,11 +379,8 @@ public:
     void orphan(std::shared_ptr<socket_entry> e) noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
         if (e->closed.load(std::memory_order_relaxed)) return;
-        try {
-            orphans_.push_back(std::move(e));
-        } catch (...) {
-            new std::shared_ptr<socket_entry>(std::move(e));  // no memory: leak it instead
-        }
+        socket_entry& entry = *e;
+        entry.orphan_keep = std::move(e);  // released by close_locked()
     }
 
     /// Closes `e` (caller holds no lock; the owner or a thread allowed to close).
@@ -405,7 +400,7 @@ public:
         return true;
     }
 
-    std::vector<socket_info> live_sockets() const {
+    ZMQRAII_COLD std::vector<socket_info> live_sockets() const {
         std::lock_guard<std::mutex> lock(mutex_);
         std::vector<socket_info> out;
         out.reserve(live_count_);
@@ -418,15 +413,18 @@ public:
     void check_usable_locked(const char* op, const std::string& what) const {
         const unsigned f = flags_.load(std::memory_order_acquire);
         if (f & flag_forked) throw_forked(op, what);
-        if (f & flag_stopping)
-            throw stopped(std::string(op) + " " + what + ": context is stopping");
+        if (f & flag_stopping) throw_stopping(op, what);
+    }
+
+    [[noreturn]] ZMQRAII_COLD void throw_stopping(const char* op, const std::string& what) const {
+        throw stopped(concat({op, " ", what, ": context is stopping"}));
     }
 
     [[noreturn]] ZMQRAII_COLD void throw_forked(const char* op, const std::string& what) const {
-        throw error(ENOTSUP, std::string(op) + " on " + what + ": this object belongs to process " +
-                                 std::to_string(pid_) + " but is used in forked child process " +
-                                 std::to_string(current_pid()) +
-                                 "; a child must create its own context");
+        throw error(ENOTSUP,
+                    concat({op, " on ", what, ": this object belongs to process ", decimal(pid_),
+                            " but is used in forked child process ", decimal(current_pid()),
+                            "; a child must create its own context"}));
     }
 
     /// Runs fn(ctx) under the mutex while the context is neither stopping nor
@@ -443,7 +441,7 @@ public:
     /// Step 1 (once): the stop flag, the stop bit in every gate, zmq_ctx_shutdown
     /// (wakes every blocked call), and the stopper thread that does the rest.
     /// Returns at once; any thread.
-    void begin_stop() noexcept {
+    ZMQRAII_NOINLINE void begin_stop() noexcept {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (flags_.load(std::memory_order_relaxed) & flag_stopping) return;
@@ -472,22 +470,29 @@ public:
     /// Waits until the context is terminated or `deadline`. Returns true once
     /// zmq_ctx_term returned. `report_when_late` (unbounded stop) reports once,
     /// after stop_report_after, what the stop still waits for.
-    bool wait_stopped(std::chrono::steady_clock::time_point deadline, bool report_when_late) {
+    ZMQRAII_NOINLINE bool wait_stopped(std::chrono::steady_clock::time_point deadline,
+                                       bool report_when_late) {
         using clock = std::chrono::steady_clock;
         const thread_record* me = this_thread_raw();
         std::unique_lock<std::mutex> lock(mutex_);
         // A thread waiting here is not inside libzmq: its sockets may be closed
         // whatever its marks say (a raw_call scope open around stop(), say).
-        waiters_.push_back(me);
+        waiter self{me, waiters_};
+        waiters_ = &self;
         struct unregister {
-            std::vector<const thread_record*>& w;
-            const thread_record* me;
-            unregister(std::vector<const thread_record*>& waiters, const thread_record* r) noexcept
-                : w(waiters), me(r) {}
+            waiter*& head;
+            const waiter* self;
+            unregister(waiter*& h, const waiter* w) noexcept : head(h), self(w) {}
             unregister(const unregister&) = delete;
             unregister& operator=(const unregister&) = delete;
-            ~unregister() { w.erase(std::find(w.begin(), w.end(), me)); }
-        } unreg(waiters_, me);
+            ~unregister() {
+                for (waiter** p = &head; *p != nullptr; p = &(*p)->next)
+                    if (*p == self) {
+                        *p = self->next;
+                        break;
+                    }
+            }
+        } unreg(waiters_, &self);
         cv_.notify_all();  // the stopper may close this thread's sockets now
         const auto report_at = clock::now() + settings_.stop_report_after;
         bool reported = false;
@@ -517,7 +522,7 @@ public:
     void poke() noexcept { cv_.notify_all(); }
 
     /// What a stop that has not finished is waiting for.
-    std::string stop_report() const {
+    ZMQRAII_COLD std::string stop_report() const {
         std::lock_guard<std::mutex> lock(mutex_);
         return report_locked();
     }
@@ -529,7 +534,7 @@ public:
     bool terminated() const noexcept { return terminated_.load(std::memory_order_acquire); }
 
     /// "thread 1402 (#3)" or "(handed off, not adopted yet)", read under the mutex.
-    std::string owner_label(const socket_entry& e) const {
+    ZMQRAII_COLD std::string owner_label(const socket_entry& e) const {
         std::lock_guard<std::mutex> lock(mutex_);
         return info_locked(e).owner_label;
     }
@@ -543,8 +548,11 @@ public:
     /// Called by the fork child handler.
     void mark_forked() noexcept { flags_.fetch_or(flag_forked, std::memory_order_acq_rel); }
 
+    /// The next state in fork_list (guarded by its mutex).
+    context_state* next_in_fork_list() const noexcept { return fork_next_; }
+
 private:
-    socket_info info_locked(const socket_entry& e) const {
+    ZMQRAII_COLD socket_info info_locked(const socket_entry& e) const {
         socket_info i;
         i.name = e.name;
         i.type = e.type;
@@ -566,12 +574,8 @@ private:
         if (!forked()) zmq_close(e.handle);
         unlink_locked(e);
         cv_.notify_all();
-        // Last: this may destroy `e` (an orphan's only owner is orphans_).
-        for (auto it = orphans_.begin(); it != orphans_.end(); ++it)
-            if (it->get() == &e) {
-                orphans_.erase(it);
-                break;
-            }
+        // Last: this may destroy `e` (an orphan's only owner is its orphan_keep).
+        const std::shared_ptr<socket_entry> keep = std::move(e.orphan_keep);
         return true;
     }
 
@@ -598,11 +602,13 @@ private:
     }
 
     bool is_waiter_locked(const thread_record* r) const noexcept {
-        return std::find(waiters_.begin(), waiters_.end(), r) != waiters_.end();
+        for (const waiter* w = waiters_; w != nullptr; w = w->next)
+            if (w->thread == r) return true;
+        return false;
     }
 
     // Why a stop cannot close `e` now (empty: it can). See the file comment.
-    const char* busy_reason_locked(const socket_entry& e) const {
+    ZMQRAII_NOINLINE const char* busy_reason_locked(const socket_entry& e) const {
         if (e.thread_safe) return "a thread-safe socket: closed by the thread that holds it";
         const thread_record* owner = e.owner.get();
         if (owner == nullptr || !owner->alive.load(std::memory_order_acquire) ||
@@ -634,7 +640,7 @@ private:
     }
 
     // The stopper thread: the barrier, then the loop until terminated.
-    void run_stopper() noexcept {
+    ZMQRAII_NOINLINE void run_stopper() noexcept {
         const bool fenced = heavy_fence(fence_);
         std::unique_lock<std::mutex> lock(mutex_);
         fenced_ = fenced;
@@ -645,8 +651,8 @@ private:
     // Steps 2 and 3 until `deadline`: close what can be closed, rescan (every
     // millisecond at first, then every 10 ms; closes and pokes wake it sooner),
     // and once no socket is left, zmq_ctx_term. True once terminated.
-    bool stop_loop(std::unique_lock<std::mutex>& lock,
-                   std::chrono::steady_clock::time_point deadline) noexcept {
+    ZMQRAII_NOINLINE bool stop_loop(std::unique_lock<std::mutex>& lock,
+                                    std::chrono::steady_clock::time_point deadline) noexcept {
         using namespace std::chrono;
         if (!fence_done_) {  // run by a waiter (no stopper thread)
             fenced_ = heavy_fence(fence_);
@@ -674,33 +680,31 @@ private:
         }
     }
 
-    std::string report_locked() const {
-        std::string s;
+    ZMQRAII_COLD std::string report_locked() const {
         if (head_ != nullptr) {
-            s = "context stop is waiting for " + std::to_string(live_count_) + " open socket(s):";
+            std::string s =
+                concat({"context stop is waiting for ", decimal(live_count_), " open socket(s):"});
             for (const socket_entry* e = head_; e != nullptr; e = e->next) {
-                s += "\n  " + info_locked(*e).to_string();
                 const char* why = busy_reason_locked(*e);
-                if (*why != '\0') {
-                    s += ": ";
-                    s += why;
-                }
+                const bool busy = *why != '\0';
+                s += concat({"\n  ", info_locked(*e).to_string(), busy ? ": " : "", why});
             }
-            if (!fenced_ && fence_done_ && !fence_why_.empty()) s += "\n  (" + fence_why_ + ")";
-        } else if (term_started_ && !terminated()) {
-            s = "context stop: every socket is closed; zmq_ctx_term is waiting for pending "
-                "outbound messages to be sent (linger ";
-            s += infinite_linger_ ? std::string("-1 = forever on some socket")
-                                  : "up to " + std::to_string(max_linger_.count()) + " ms";
-            s += ")";
-        } else if (terminated()) {
-            s = "context stopped";
-        } else if (stopping()) {
-            s = "context stop has begun";
-        } else {
-            s = "context is running";
+            if (!fenced_ && fence_done_ && !fence_why_.empty())
+                s += concat({"\n  (", fence_why_, ")"});
+            return s;
         }
-        return s;
+        if (term_started_ && !terminated()) {
+            const bool forever = infinite_linger_;
+            return concat(
+                {"context stop: every socket is closed; zmq_ctx_term is waiting for "
+                 "pending outbound messages to be sent (linger ",
+                 forever ? "-1 = forever on some socket" : "up to ",
+                 forever ? std::string_view() : decimal(max_linger_.count()), forever ? "" : " ms",
+                 ")"});
+        }
+        if (terminated()) return "context stopped";
+        if (stopping()) return "context stop has begun";
+        return "context is running";
     }
 
     void* ctx_;
@@ -715,9 +719,15 @@ private:
     std::condition_variable cv_;
     socket_entry* head_ = nullptr;  // the live sockets, most recent first
     std::size_t live_count_ = 0;
-    std::vector<std::shared_ptr<socket_entry>> orphans_;  // see orphan()
-    std::atomic<int> creating_{0};                        // open() calls in flight
-    std::vector<const thread_record*> waiters_;           // threads in wait_stopped()
+    std::atomic<int> creating_{0};  // open() calls in flight
+    // Threads in wait_stopped(), each a node on its own stack.
+    struct waiter {
+        const thread_record* thread;
+        waiter* next;
+    };
+    waiter* waiters_ = nullptr;
+    context_state* fork_prev_ = nullptr;  // fork_list's links (guarded by its mutex)
+    context_state* fork_next_ = nullptr;
     std::chrono::milliseconds max_linger_{0};
     std::chrono::steady_clock::time_point stop_began_;
     bool infinite_linger_ = false;
@@ -733,7 +743,7 @@ inline void mark_forked_child() noexcept {
     // prepare handler holds the list mutex, so the list is consistent.
     fork_list& list = fork_list::get();
     fork_generation().fetch_add(1, std::memory_order_acq_rel);
-    for (context_state* s : list.states) s->mark_forked();
+    for (context_state* s = list.head; s != nullptr; s = s->next_in_fork_list()) s->mark_forked();
     list.mutex.unlock();
     forget_thread_record_after_fork();
 }

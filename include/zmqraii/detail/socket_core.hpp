@@ -14,6 +14,7 @@
 #include <zmqraii/detail/registry.hpp>
 #include <zmqraii/detail/socket_errors.hpp>
 #include <zmqraii/detail/socket_lifetime.hpp>
+#include <zmqraii/detail/text.hpp>
 #include <zmqraii/detail/time.hpp>
 #include <zmqraii/error.hpp>
 #include <zmqraii/message.hpp>
@@ -251,17 +252,19 @@ protected:
     [[noreturn]] void throw_op_error(int e, const char* op) const {
         detail::throw_call_error(e, op, *entry_);
     }
+    // "bind tcp://x on socket ...", "get ZMQ_X on socket ...": ETERM as a stop.
+    [[noreturn]] ZMQRAII_COLD void throw_arg_error(int e, const char* op,
+                                                   std::string_view arg) const {
+        if (e == ETERM) throw_op_error(e, op);
+        throw error(e, concat({op, " ", arg, " on ", entry_->describe()}));
+    }
 
     template <class Fn>
     void endpoint_call(const char* op, std::string_view endpoint, Fn fn, const source_site& site) {
         const std::string ep(endpoint);
         const auto in = enter(op);
         entry_->note_use(site);
-        if (fn(handle_, ep.c_str()) != 0) {
-            const int e = zmq_errno();
-            if (e == ETERM) throw_op_error(e, op);
-            throw error(e, std::string(op) + " " + ep + " on " + entry_->describe());
-        }
+        if (fn(handle_, ep.c_str()) != 0) throw_arg_error(zmq_errno(), op, ep);
     }
 
     template <int Id, class T, access A>
@@ -272,9 +275,9 @@ protected:
             if (option_traits<T>::set(handle_, Id, value) != 0) {
                 const int e = zmq_errno();
                 if (e == ETERM) throw_op_error(e, op);
-                throw error(e, std::string(op) + " " + opt.name + " = " +
-                                   option_traits<T>::text(value, opt.name) + " on " +
-                                   entry_->describe());
+                throw error(
+                    e, concat({op, " ", opt.name, " = ", option_traits<T>::text(value, opt.name),
+                               " on ", entry_->describe()}));
             }
         }
         if constexpr (Id == ZMQ_LINGER) entry_->ctx->note_linger(value);
@@ -284,11 +287,8 @@ protected:
     typename option_traits<T>::result_type get_as(const char* op, socket_option<Id, T, A> opt) {
         typename option_traits<T>::result_type out{};
         const auto in = enter(op);
-        if (option_traits<T>::get(handle_, Id, out) != 0) {
-            const int e = zmq_errno();
-            if (e == ETERM) throw_op_error(e, op);
-            throw error(e, std::string(op) + " " + opt.name + " on " + entry_->describe());
-        }
+        if (option_traits<T>::get(handle_, Id, out) != 0)
+            throw_arg_error(zmq_errno(), op, opt.name);
         return out;
     }
 

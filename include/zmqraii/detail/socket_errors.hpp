@@ -9,6 +9,7 @@
 #include <zmqraii/config.hpp>
 #include <zmqraii/detail/owner.hpp>
 #include <zmqraii/detail/registry.hpp>
+#include <zmqraii/detail/text.hpp>
 #include <zmqraii/error.hpp>
 
 #include <cerrno>
@@ -26,21 +27,21 @@ inline const thread_record* owner_of(const gate_word& g) noexcept {
 }
 
 [[noreturn]] ZMQRAII_COLD inline void throw_wrong_thread(const char* op, const socket_entry& e) {
-    throw wrong_thread(std::string("wrong thread: ") + op + " on " + e.describe() + ", owned by " +
-                       e.ctx->owner_label(e) + ", called from " + this_thread_record()->label() +
-                       ". A socket belongs to the thread that created it: give each thread "
-                       "its own socket, or hand it over with release()/adopt()");
+    throw wrong_thread(
+        concat({"wrong thread: ", op, " on ", e.describe(), ", owned by ", e.ctx->owner_label(e),
+                ", called from ", this_thread_record()->label(),
+                ". A socket belongs to the thread that created it: give each "
+                "thread its own socket, or hand it over with release()/adopt()"}));
 }
 
 /// The error for a closed socket (`e`), or for an empty (moved-from) one (null).
 [[noreturn]] ZMQRAII_COLD inline void throw_closed(const char* op, const socket_entry* e) {
-    if (e == nullptr) throw error(ENOTSOCK, std::string(op) + " on an empty (moved-from) socket");
-    throw error(ENOTSOCK, std::string(op) + " on " + e->describe() + ": socket is closed");
+    if (e == nullptr) throw error(ENOTSOCK, concat({op, " on an empty (moved-from) socket"}));
+    throw error(ENOTSOCK, concat({op, " on ", e->describe(), ": socket is closed"}));
 }
 
 [[noreturn]] ZMQRAII_COLD inline void throw_closed_by_stop(const char* op, const socket_entry& e) {
-    throw stopped(std::string(op) + " on " + e.describe() +
-                  ": the context's stop closed this socket");
+    throw stopped(concat({op, " on ", e.describe(), ": the context's stop closed this socket"}));
 }
 
 /// The owner part of the slow path: returns when the calling thread may use the
@@ -66,7 +67,7 @@ ZMQRAII_COLD inline void throw_for_flags(const char* op, unsigned f, const socke
     if ((f & flag_closed) || e == nullptr) throw_closed(op, e);
     if (f & flag_forked) e->ctx->throw_forked(op, e->describe());
     if (f & flag_stopping)
-        throw stopped(std::string(op) + " on " + e->describe() + ": context is stopping");
+        throw stopped(concat({op, " on ", e->describe(), ": context is stopping"}));
 }
 
 /// Ends the calling thread's mark, then throws for a failed libzmq call. ETERM:
@@ -77,16 +78,16 @@ ZMQRAII_COLD inline void throw_for_flags(const char* op, unsigned f, const socke
     unmark_call();
     if (err == ETERM) {
         e.ctx->poke();
-        throw stopped(std::string(op) + " on " + e.describe() + ": context was stopped");
+        throw stopped(concat({op, " on ", e.describe(), ": context was stopped"}));
     }
-    throw error(err, std::string(op) + " on " + e.describe());
+    throw error(err, concat({op, " on ", e.describe()}));
 }
 
 /// Ends the mark; EAGAIN of a blocking call on which the user set a timeout option.
 [[noreturn]] ZMQRAII_COLD inline void throw_timed_out(const char* op, const char* why,
                                                       const socket_entry& e) {
     unmark_call();
-    throw error(EAGAIN, std::string(op) + " on " + e.describe() + ": timed out (" + why + ")");
+    throw error(EAGAIN, concat({op, " on ", e.describe(), ": timed out (", why, ")"}));
 }
 
 }  // namespace zmqraii::detail

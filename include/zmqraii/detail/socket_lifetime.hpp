@@ -9,6 +9,7 @@
 #include <zmqraii/detail/owner.hpp>
 #include <zmqraii/detail/registry.hpp>
 #include <zmqraii/detail/socket_errors.hpp>
+#include <zmqraii/detail/text.hpp>
 #include <zmqraii/error.hpp>
 
 #include <memory>
@@ -36,6 +37,25 @@ inline void leave_to_exit(std::shared_ptr<socket_entry> e) noexcept {
     new std::shared_ptr<socket_entry>(std::move(e));
 }
 
+/// The fatal report of a socket destroyed on a thread that may not close it;
+/// a handler that returns leaves the socket registered for a stop to close.
+ZMQRAII_COLD inline void report_wrong_thread_destroy(
+    std::shared_ptr<socket_entry>& entry) noexcept {
+    context_state& ctx = *entry->ctx;
+    std::string text;
+    try {
+        text = concat({"socket destroyed on the wrong thread: ", entry->describe(), " is owned by ",
+                       ctx.owner_label(*entry), " but destroyed on ", this_thread_record()->label(),
+                       "; zmqraii did not close it (closing a socket that another live thread "
+                       "owns can hang that thread and zmq_ctx_term). Close or destroy a socket "
+                       "on its owner thread, or release()/adopt() it first."});
+    } catch (...) {
+        text = "socket destroyed on the wrong thread";
+    }
+    report_diagnostic(severity::fatal, std::move(text));
+    ctx.orphan(entry);
+}
+
 /// What a socket's destructor does with its still-open entry: closes it where
 /// allowed (or when a stop closed it already), else reports a fatal diagnostic
 /// and leaves it registered for a stop to close.
@@ -55,20 +75,9 @@ inline void destroy_entry(std::shared_ptr<socket_entry>& entry) noexcept {
         ctx.close(*entry);
         return;
     }
-    std::string text;
-    try {
-        text = "socket destroyed on the wrong thread: " + entry->describe() + " is owned by " +
-               ctx.owner_label(*entry) + " but destroyed on " + this_thread_record()->label() +
-               "; zmqraii did not close it (closing a socket that another live thread owns can "
-               "hang that thread and zmq_ctx_term). Close or destroy a socket on its owner "
-               "thread, or release()/adopt() it first.";
-    } catch (...) {
-        text = "socket destroyed on the wrong thread";
-    }
-    report_diagnostic(severity::fatal, std::move(text));
     // A handler that returns leaves the socket registered: a stop closes it when
     // no thread uses it.
-    ctx.orphan(entry);
+    report_wrong_thread_destroy(entry);
 }
 
 /// release(): after the owner checks, takes the owner away under the registry's
