@@ -33,7 +33,7 @@
 /// with both kinds of quotes, a control character other than tab, or more than
 /// 512 bytes cannot be written, and certificate::set_meta() refuses it.
 ///
-/// File functions use std::filesystem and the calls of detail/platform.hpp.
+/// File functions use the calls of detail/platform.hpp.
 #ifndef ZMQRAII_CERT_HPP_INCLUDED
 #define ZMQRAII_CERT_HPP_INCLUDED
 
@@ -52,7 +52,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -462,19 +461,11 @@ struct certificate_text {
  *   listed, or naming the file when one is not a valid certificate.
  */
 inline std::vector<certificate> load_public_certificates(const std::string& directory) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::directory_iterator it(directory, ec);
-    if (ec) throw error(ec.value(), "load_public_certificates " + directory + ": cannot list");
-    std::vector<std::string> files;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-        const fs::path& p = it->path();
-        if (p.extension() != ".key") continue;
-        std::error_code type_ec;
-        if (!fs::is_regular_file(p, type_ec)) continue;
-        files.push_back(p.string());
-    }
-    if (ec) throw error(ec.value(), "load_public_certificates " + directory + ": cannot list");
+    int err = 0;
+    std::vector<std::string> files = detail::regular_files_in(directory, ".key", err);
+    if (err != 0) throw error(err, "load_public_certificates " + directory + ": cannot list");
+    const bool slash = !directory.empty() && directory.back() == '/';
+    for (std::string& f : files) f = directory + (slash ? "" : "/") + f;
     std::sort(files.begin(), files.end());
     std::vector<certificate> out;
     out.reserve(files.size());

@@ -26,7 +26,10 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -392,6 +395,39 @@ inline void write_file_replacing(const std::string& path, const std::string& con
         ::unlink(tmp.c_str());
         fail(e, "cannot rename the temporary file over it");
     }
+}
+
+/// The names of the regular files in `directory` whose name ends in `suffix` and
+/// is longer than it, in no particular order (a symbolic link counts as what it
+/// points to). `err` is 0, or the errno of opening or reading the directory.
+inline std::vector<std::string> regular_files_in(const std::string& directory,
+                                                 std::string_view suffix, int& err) {
+    err = 0;
+    std::vector<std::string> names;
+    DIR* dir = ::opendir(directory.c_str());
+    if (dir == nullptr) {
+        err = errno;
+        return names;
+    }
+    const int dir_fd = ::dirfd(dir);
+    for (;;) {
+        errno = 0;
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): one stream per call; readdir is safe on distinct
+        // streams
+        const ::dirent* entry = ::readdir(dir);
+        if (entry == nullptr) {
+            err = errno;
+            break;
+        }
+        const std::string_view name(static_cast<const char*>(entry->d_name));
+        if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix)
+            continue;
+        struct ::stat st {};
+        if (::fstatat(dir_fd, entry->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
+        names.emplace_back(name);
+    }
+    ::closedir(dir);
+    return names;
 }
 
 }  // namespace zmqraii::detail
