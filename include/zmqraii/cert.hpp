@@ -464,8 +464,9 @@ inline std::vector<certificate> load_public_certificates(const std::string& dire
     int err = 0;
     std::vector<std::string> files = detail::regular_files_in(directory, ".key", err);
     if (err != 0) throw error(err, "load_public_certificates " + directory + ": cannot list");
-    const bool slash = !directory.empty() && directory.back() == '/';
-    for (std::string& f : files) f = directory + (slash ? "" : "/") + f;
+    std::string prefix = directory;
+    if (prefix.empty() || prefix.back() != '/') prefix += '/';
+    for (std::string& f : files) f.insert(0, prefix);
     std::sort(files.begin(), files.end());
     std::vector<certificate> out;
     out.reserve(files.size());

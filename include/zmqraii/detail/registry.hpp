@@ -696,6 +696,7 @@ private:
         if (term_started_ && !terminated()) {
             const bool forever = infinite_linger_;
             return concat(
+                // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): a split sentence
                 {"context stop: every socket is closed; zmq_ctx_term is waiting for "
                  "pending outbound messages to be sent (linger ",
                  forever ? "-1 = forever on some socket" : "up to ",

@@ -30,6 +30,7 @@ inline const thread_record* owner_of(const gate_word& g) noexcept {
     throw wrong_thread(
         concat({"wrong thread: ", op, " on ", e.describe(), ", owned by ", e.ctx->owner_label(e),
                 ", called from ", this_thread_record()->label(),
+                // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): a split sentence
                 ". A socket belongs to the thread that created it: give each "
                 "thread its own socket, or hand it over with release()/adopt()"}));
 }

@@ -46,6 +46,7 @@ ZMQRAII_COLD inline void report_wrong_thread_destroy(
     try {
         text = concat({"socket destroyed on the wrong thread: ", entry->describe(), " is owned by ",
                        ctx.owner_label(*entry), " but destroyed on ", this_thread_record()->label(),
+                       // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): a split sentence
                        "; zmqraii did not close it (closing a socket that another live thread "
                        "owns can hang that thread and zmq_ctx_term). Close or destroy a socket "
                        "on its owner thread, or release()/adopt() it first."});

@@ -49,8 +49,8 @@ private:
         begin_ = p;
     }
 
-    char buf_[24];  // 20 digits and a sign
-    const char* begin_;
+    char buf_[24]{};  // 20 digits and a sign
+    const char* begin_ = nullptr;
 };
 
 /// The pieces, joined: `concat({"bind ", endpoint, " on ", what})`.
