@@ -22,34 +22,19 @@
 #include <zmqraii/config.hpp>
 #include <zmqraii/context.hpp>
 #include <zmqraii/curve.hpp>
-#include <zmqraii/detail/ip_address.hpp>
-#include <zmqraii/detail/log_text.hpp>
 #include <zmqraii/detail/zap.hpp>
 #include <zmqraii/error.hpp>
-#include <zmqraii/message.hpp>
-#include <zmqraii/multipart.hpp>
-#include <zmqraii/options.hpp>
-#include <zmqraii/poller.hpp>
 #include <zmqraii/socket.hpp>
 #include <zmqraii/worker.hpp>
 #include <zmqraii/zap_decision.hpp>
 
-#include <zmq.h>
-
-#include <cerrno>
-#include <chrono>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <iosfwd>
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace zmqraii {
@@ -151,10 +136,7 @@ public:
      * @throws error EADDRINUSE when the context already has a ZAP handler;
      *   stopped when the context is stopping.
      */
-    explicit authenticator(context& ctx) : shared_(std::make_shared<detail::zap_shared>()) {
-        shared_->policies[std::string(all_domains)];
-        worker_ = worker(ctx, "zap authenticator", body{shared_});
-    }
+    explicit ZMQRAII_DECL authenticator(context& ctx);
 
     authenticator(const authenticator&) = delete;
     authenticator& operator=(const authenticator&) = delete;
@@ -190,11 +172,7 @@ public:
      *   network such as `10.0.0.0/8`, an address with a zone, blanks around
      *   it); nothing is added then.
      */
-    void allow(std::string_view address, std::string_view domain = all_domains) {
-        const detail::ip_address a = detail::parse_filter_address(address, "authenticator allow");
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        policy(domain).allow.insert(a);
-    }
+    ZMQRAII_DECL void allow(std::string_view address, std::string_view domain = all_domains);
 
     /// Adds `address` to the deny list: peers at it are refused. Any thread.
     /**
@@ -203,11 +181,7 @@ public:
      * @throws error EINVAL when `address` is not an IP address; nothing is
      *   added then (a deny entry that could never match would be a hole).
      */
-    void deny(std::string_view address, std::string_view domain = all_domains) {
-        const detail::ip_address a = detail::parse_filter_address(address, "authenticator deny");
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        policy(domain).deny.insert(a);
-    }
+    ZMQRAII_DECL void deny(std::string_view address, std::string_view domain = all_domains);
 
     // ---- PLAIN ----------------------------------------------------------------
 
@@ -217,14 +191,8 @@ public:
      * users of its own: from then on the all_domains users do not apply to it.
      * @throws error EINVAL for an empty user name.
      */
-    void add_plain_user(std::string_view user, std::string_view password,
-                        std::string_view domain = all_domains) {
-        if (user.empty()) throw error(EINVAL, "authenticator add_plain_user: empty user name");
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        auto& users = policy(domain).plain_users;
-        if (!users) users.emplace();
-        (*users)[std::string(user)] = std::string(password);
-    }
+    ZMQRAII_DECL void add_plain_user(std::string_view user, std::string_view password,
+                                     std::string_view domain = all_domains);
 
     /// Replaces the PLAIN users of `domain` with those of a passwords file. Any thread.
     /**
@@ -247,25 +215,13 @@ public:
      *   (the line itself is never printed: it may hold a password). On a throw
      *   nothing changes.
      */
-    void load_plain_users(
+    ZMQRAII_DECL void load_plain_users(
         const std::string& path, std::string_view domain = all_domains,
-        secret_file_permissions permissions = secret_file_permissions::owner_only) {
-        constexpr const char* op = "authenticator load_plain_users";
-        const detail::file_contents file =
-            detail::read_regular_file(path, op, detail::max_passwords_file_bytes);
-        detail::check_secret_file_mode(path, op, file.mode, permissions, "passwords");
-        std::map<std::string, std::string> users =
-            detail::parse_plain_users(file.data, std::string(op) + " " + path);
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        policy(domain).plain_users = std::move(users);
-    }
+        secret_file_permissions permissions = secret_file_permissions::owner_only);
 
     /// Removes every PLAIN user of `domain`: its PLAIN clients are refused (a
     /// domain other than all_domains keeps an empty list of its own). Any thread.
-    void clear_plain_users(std::string_view domain = all_domains) {
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        policy(domain).plain_users.emplace();
-    }
+    ZMQRAII_DECL void clear_plain_users(std::string_view domain = all_domains);
 
     // ---- CURVE ----------------------------------------------------------------
 
@@ -275,30 +231,18 @@ public:
      * keys of its own: from then on the all_domains keys do not apply to it.
      * @throws error EINVAL when `public_z85` is not 40 Z85 characters.
      */
-    void allow_curve_key(std::string_view public_z85, std::string_view domain = all_domains) {
-        const certificate c = certificate::from_public(public_z85);  // validates
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        curve(domain).emplace(c.public_key());
-    }
+    ZMQRAII_DECL void allow_curve_key(std::string_view public_z85,
+                                      std::string_view domain = all_domains);
 
     /// Allows the CURVE clients of these certificates (their public keys). Any thread.
-    void allow_curve_certificates(const std::vector<certificate>& certs,
-                                  std::string_view domain = all_domains) {
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        auto& keys = curve(domain);
-        for (const certificate& c : certs) keys.insert(c.public_key());
-    }
+    ZMQRAII_DECL void allow_curve_certificates(const std::vector<certificate>& certs,
+                                               std::string_view domain = all_domains);
 
     /// Replaces the allowed CURVE keys of `domain` with the public keys of the
     /// `*.key` certificates in `directory` (load_public_certificates()). Any thread.
     /// @throws error as load_public_certificates(); on a throw nothing changes.
-    void load_curve_keys(const std::string& directory, std::string_view domain = all_domains) {
-        const std::vector<certificate> certs = load_public_certificates(directory);
-        std::set<std::string> keys;
-        for (const certificate& c : certs) keys.insert(c.public_key());
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        curve(domain) = std::move(keys);
-    }
+    ZMQRAII_DECL void load_curve_keys(const std::string& directory,
+                                      std::string_view domain = all_domains);
 
     /// Accepts every CURVE client key (true) or only the allowed keys (false).
     /**
@@ -306,11 +250,7 @@ public:
      * key: the connection is encrypted but the client is not authenticated. The
      * address filters still apply. Any thread.
      */
-    void allow_any_curve(bool any = true, std::string_view domain = all_domains) {
-        std::lock_guard<std::mutex> lock(shared("configure").mutex);
-        curve(domain);
-        policy(domain).curve_any = any;
-    }
+    ZMQRAII_DECL void allow_any_curve(bool any = true, std::string_view domain = all_domains);
 
     // ---- log ------------------------------------------------------------------
 
@@ -325,126 +265,24 @@ public:
      * not throw (an exception is reported through the diagnostic handler and
      * otherwise ignored). It never receives a password or a secret key.
      */
-    void set_log(std::function<void(const zap_decision&)> log) {
-        std::function<void(const zap_decision&)> old;
-        {
-            std::lock_guard<std::mutex> lock(shared("set_log").log_mutex);
-            old = std::exchange(shared_->log, std::move(log));
-        }
-    }  // `old` is destroyed outside the lock
+    ZMQRAII_DECL void set_log(std::function<void(const zap_decision&)> log);
 
     /// Writes one line per decision (zap_decision::to_string()) to `out`, on the
     /// handler thread. `out` must outlive the log (until set_log({}) returned or
     /// the authenticator stopped) and must not be written by other threads
     /// meanwhile. Any thread.
-    void set_log(std::ostream& out) {
-        set_log([&out](const zap_decision& d) { out << d.to_string() << '\n' << std::flush; });
-    }
+    ZMQRAII_DECL void set_log(std::ostream& out);
 
 private:
     // Throws for a moved-from authenticator (before any lock is taken).
-    detail::zap_shared& shared(const char* op) const {
-        if (!shared_)
-            throw error(EFAULT, std::string("authenticator ") + op + ": empty (moved from)");
-        return *shared_;
-    }
+    ZMQRAII_DECL detail::zap_shared& shared(const char* op) const;
 
     // Caller holds shared_->mutex.
-    detail::zap_policy& policy(std::string_view domain) {
-        return shared_->policies[std::string(domain)];
-    }
-    std::set<std::string>& curve(std::string_view domain) {
-        auto& keys = policy(domain).curve_keys;
-        if (!keys) keys.emplace();
-        return *keys;
-    }
+    ZMQRAII_DECL detail::zap_policy& policy(std::string_view domain);
+    ZMQRAII_DECL std::set<std::string>& curve(std::string_view domain);
 
-    // The handler thread.
-    struct body {
-        std::shared_ptr<detail::zap_shared> shared;
-
-        void operator()(worker_context& wc) {
-            // A ROUTER, not a REP: a REP takes every frame up to the first empty
-            // one as the envelope, so a request without its delimiter would
-            // reach handle() shifted (a password where the domain should be).
-            socket zap(wc.context(), socket_type::router, "zap handler");
-            zap.set(option::linger, std::chrono::milliseconds(0));
-            try {
-                zap.bind(endpoint);
-            } catch (const error& e) {
-                if (e.num() != EADDRINUSE) throw;
-                throw error(EADDRINUSE,
-                            "authenticator: this context already has a ZAP handler bound to " +
-                                std::string(endpoint) + " (one per context)");
-            }
-            wc.ready();
-            worker_pipe& pipe = wc.pipe();
-            poller p;
-            // The parent sends nothing but its stop notice, which try_recv()
-            // throws as stopped: that ends the body, and the sockets close here.
-            p.add(pipe.socket(), poll_events::in, [&pipe](poll_events) {
-                while (pipe.try_recv()) {}
-            });
-            p.add(zap, poll_events::in, [this, &zap](poll_events) {
-                while (auto request = try_recv_multipart(zap)) handle(zap, *request);
-            });
-            try {
-                for (;;) p.wait();
-            } catch (...) {
-                // libzmq releases an inproc endpoint only once its reaper thread
-                // has destroyed the closed socket; unbind first, so that a new
-                // authenticator can bind as soon as stop() has returned.
-                try {
-                    zap.unbind(endpoint);
-                } catch (...) {  // the context is stopping: nobody binds again
-                }
-                throw;
-            }
-        }
-
-        // `req`: the routing id of the requester, then its frames (zap_decide()).
-        void handle(socket& zap, const multipart& req) {
-            if (req.empty()) return;
-            std::vector<std::string_view> frames;
-            frames.reserve(req.size() - 1);
-            for (std::size_t i = 1; i < req.size(); ++i) frames.push_back(req[i].to_string_view());
-            detail::zap_verdict v;
-            {
-                std::lock_guard<std::mutex> lock(shared->mutex);
-                v = detail::zap_decide(shared->policies, frames);
-            }
-            log(v.decision);
-            // Frame by frame with socket::send(string_view): libzmq copies the
-            // bytes itself (a message built here and read by another thread
-            // would be published through libzmq's queues, which ThreadSanitizer
-            // cannot see).
-            const zap_decision& d = v.decision;
-            const std::string status = std::to_string(d.status);
-            const auto more = send_flags::more;
-            zap.send(req[0].to_string_view(), more);  // routing id
-            zap.send(std::string_view(), more);       // delimiter
-            zap.send(std::string_view("1.0"), more);
-            zap.send(std::string_view(v.request_id), more);
-            zap.send(std::string_view(status), more);
-            zap.send(std::string_view(d.reason), more);
-            zap.send(std::string_view(d.status == 200 ? d.user_id : std::string()), more);
-            zap.send(std::string_view());  // no metadata
-        }
-
-        void log(const zap_decision& d) noexcept {
-            std::lock_guard<std::mutex> lock(shared->log_mutex);
-            if (!shared->log) return;
-            try {
-                shared->log(d);
-            } catch (const std::exception& e) {
-                report_diagnostic(
-                    severity::report,
-                    std::string("authenticator: the log callback threw: ") + e.what());
-            } catch (...) {
-                report_diagnostic(severity::report, "authenticator: the log callback threw");
-            }
-        }
-    };
+    // The handler thread (defined in impl/auth.ipp).
+    struct body;
 
     std::shared_ptr<detail::zap_shared> shared_;
     worker worker_;
@@ -468,14 +306,8 @@ private:
  * @throws error EINVAL when `s` already has an endpoint or `max_message_size`
  *   is neither positive nor -1 (nothing is set then); as socket::set().
  */
-inline void make_plain_server(socket& s,
-                              std::int64_t max_message_size = default_server_max_message_size) {
-    constexpr const char* op = "make_plain_server";
-    detail::check_max_message_size(s, op, max_message_size);
-    detail::check_not_connected(s, op);
-    s.set(option::maxmsgsize, max_message_size);
-    s.set(option::plain_server, true);
-}
+ZMQRAII_DECL void make_plain_server(
+    socket& s, std::int64_t max_message_size = default_server_max_message_size);
 
 /// Makes `s` a PLAIN client that logs in as `user` with `password`.
 /**
@@ -483,14 +315,13 @@ inline void make_plain_server(socket& s,
  * @throws error EINVAL when `s` already has an endpoint or `user` is empty; as
  *   socket::set() (the password is never printed).
  */
-inline void make_plain_client(socket& s, std::string_view user, std::string_view password) {
-    if (user.empty()) throw error(EINVAL, "make_plain_client on " + s.describe() + ": empty user");
-    detail::check_not_connected(s, "make_plain_client");
-    s.set(option::plain_username, user);
-    s.set(option::plain_password, password);
-}
+ZMQRAII_DECL void make_plain_client(socket& s, std::string_view user, std::string_view password);
 
 ZMQRAII_ABI_END
 }  // namespace zmqraii
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/auth.ipp>
+#endif
 
 #endif  // ZMQRAII_AUTH_HPP_INCLUDED

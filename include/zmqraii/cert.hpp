@@ -39,16 +39,11 @@
 
 #include <zmqraii/config.hpp>
 #include <zmqraii/curve.hpp>
-#include <zmqraii/detail/cert_file.hpp>
-#include <zmqraii/detail/log_text.hpp>
 #include <zmqraii/detail/platform.hpp>
 #include <zmqraii/error.hpp>
-#include <zmqraii/options.hpp>
 #include <zmqraii/socket.hpp>
 
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -84,15 +79,8 @@ namespace detail {
 
 // Throws error EACCES when `mode` lets group or others access a file that holds
 // `what` (a secret), unless `permissions` is secret_file_permissions::any.
-inline void check_secret_file_mode(const std::string& path, const char* op, file_mode mode,
-                                   secret_file_permissions permissions, const char* what) {
-    if (permissions == secret_file_permissions::any || !others_may_access(mode)) return;
-    throw error(EACCES, std::string(op) + " " + path + ": holds " + what + ", but its mode " +
-                            file_mode_text(mode) +
-                            " lets group or others access it; make it private with `chmod 600 " +
-                            shell_word(path) +
-                            "` (or pass zmqraii::secret_file_permissions::any to accept it)");
-}
+ZMQRAII_DECL void check_secret_file_mode(const std::string& path, const char* op, file_mode mode,
+                                         secret_file_permissions permissions, const char* what);
 
 }  // namespace detail
 
@@ -134,29 +122,15 @@ public:
     /// A full certificate from a key pair.
     /// @throws error EINVAL when a key is not 40 Z85 characters or the public key
     ///   does not belong to the secret key (the message never shows the secret).
-    explicit certificate(const curve_keypair& keys) {
-        check_key("certificate", "public key", keys.public_key, true);
-        check_key("certificate", "secret key", keys.secret_key, false);
-        if (curve_public_from_secret(keys.secret_key) != keys.public_key)
-            throw error(EINVAL, "certificate: the public key does not belong to the secret key");
-        public_ = keys.public_key;
-        secret_ = keys.secret_key;
-    }
+    explicit ZMQRAII_DECL certificate(const curve_keypair& keys);
 
     /// A full certificate from a secret key; the public key is computed from it.
     /// @throws error EINVAL when `secret_z85` is not 40 Z85 characters.
-    static certificate from_secret(std::string_view secret_z85) {
-        check_key("certificate::from_secret", "secret key", secret_z85, false);
-        return certificate(
-            curve_keypair{curve_public_from_secret(secret_z85), std::string(secret_z85)});
-    }
+    static ZMQRAII_DECL certificate from_secret(std::string_view secret_z85);
 
     /// A public certificate (no secret key), e.g. of a peer.
     /// @throws error EINVAL when `public_z85` is not 40 Z85 characters.
-    static certificate from_public(std::string_view public_z85) {
-        check_key("certificate::from_public", "public key", public_z85, true);
-        return certificate(std::string(public_z85));
-    }
+    static ZMQRAII_DECL certificate from_public(std::string_view public_z85);
 
     /// The public key, 40 Z85 characters.
     const std::string& public_key() const noexcept { return public_; }
@@ -167,28 +141,16 @@ public:
     /// The key pair (secret_key empty for a public certificate).
     curve_keypair keypair() const { return curve_keypair{public_, secret_}; }
     /// The same certificate without its secret key (what to give to peers).
-    certificate public_only() const {
-        certificate c(public_);
-        c.meta_ = meta_;
-        return c;
-    }
+    ZMQRAII_DECL certificate public_only() const;
 
     /// Sets a metadata value (replaces an existing one).
     /**
      * @throws error EINVAL naming what is wrong with the name or the value (see
      *   the class description); the certificate is then unchanged.
      */
-    void set_meta(std::string_view name, std::string_view value) {
-        const std::string problem = meta_problem(name, value);
-        if (!problem.empty()) throw error(EINVAL, "certificate::set_meta: " + problem);
-        meta_[std::string(name)] = std::string(value);
-    }
+    ZMQRAII_DECL void set_meta(std::string_view name, std::string_view value);
     /// A metadata value, or an empty optional when the name is not set.
-    std::optional<std::string> meta(std::string_view name) const {
-        const auto it = meta_.find(std::string(name));
-        if (it == meta_.end()) return std::nullopt;
-        return it->second;
-    }
+    ZMQRAII_DECL std::optional<std::string> meta(std::string_view name) const;
     /// Every metadata pair, sorted by name.
     const std::map<std::string, std::string>& metadata() const noexcept { return meta_; }
 
@@ -204,10 +166,7 @@ public:
      *   when the metadata would make a file larger than the 64 KiB load() reads
      *   (nothing is written then).
      */
-    void save(const std::string& path) const {
-        save_public(path);
-        if (has_secret()) save_secret(path + "_secret");
-    }
+    ZMQRAII_DECL void save(const std::string& path) const;
 
     /// Saves only the public file (mode 0644 minus the umask) at `path`.
     /// @throws error as save().
@@ -217,12 +176,7 @@ public:
 
     /// Saves the secret file (both keys and the metadata, mode 0600) at `path`.
     /// @throws error EINVAL for a public certificate; error as save().
-    void save_secret(const std::string& path) const {
-        if (!has_secret())
-            throw error(EINVAL, "certificate::save_secret " + path +
-                                    ": this certificate has no secret key (a public certificate)");
-        write("certificate::save_secret", path, true, 0600);
-    }
+    ZMQRAII_DECL void save_secret(const std::string& path) const;
 
     /// Loads a certificate saved by save() (or by CZMQ or pyzmq).
     /**
@@ -246,36 +200,9 @@ public:
      *   together or metadata break the rules of set_meta(); EACCES, saying how
      *   to fix the mode, for a secret file that group or others may access.
      */
-    static certificate load(const std::string& path, secret_file_permissions permissions =
-                                                         secret_file_permissions::owner_only) {
-        constexpr const char* op = "certificate::load";
-        const detail::file_contents file =
-            detail::read_regular_file(path, op, detail::max_certificate_file_bytes);
-        certificate c = parse_text(file.data, std::string(op) + " " + path);
-        if (c.has_secret()) {
-            detail::check_secret_file_mode(path, op, file.mode, permissions, "a CURVE secret key");
-            return c;
-        }
-        const std::string secret_path = path + "_secret";
-        detail::file_contents secret_file;
-        try {
-            secret_file =
-                detail::read_regular_file(secret_path, op, detail::max_certificate_file_bytes);
-        } catch (const error& e) {
-            if (e.num() == ENOENT) return c;  // no secret file: a public certificate
-            throw;
-        }
-        certificate s = parse_text(secret_file.data, std::string(op) + " " + secret_path);
-        if (!s.has_secret())
-            throw error(EINVAL, std::string(op) + " " + secret_path +
-                                    ": the secret file holds no curve/secret-key");
-        if (s.public_ != c.public_)
-            throw error(EINVAL, std::string(op) + " " + secret_path +
-                                    ": its public key differs from the one in " + path);
-        detail::check_secret_file_mode(secret_path, op, secret_file.mode, permissions,
-                                       "a CURVE secret key");
-        return s;
-    }
+    static ZMQRAII_DECL certificate
+    load(const std::string& path,
+         secret_file_permissions permissions = secret_file_permissions::owner_only);
 
     /// Loads only the public key and metadata of a certificate file; a secret key
     /// in it is checked, then dropped (not kept in memory).
@@ -284,152 +211,29 @@ public:
      * are not checked: nothing secret is loaded.
      * @throws error as load(), but never EACCES for the file's mode.
      */
-    static certificate load_public(const std::string& path) {
-        constexpr const char* op = "certificate::load_public";
-        const detail::file_contents file =
-            detail::read_regular_file(path, op, detail::max_certificate_file_bytes);
-        return parse_text(file.data, std::string(op) + " " + path).public_only();
-    }
+    static ZMQRAII_DECL certificate load_public(const std::string& path);
 
 private:
     friend struct detail::certificate_text;
 
     explicit certificate(std::string public_z85) noexcept : public_(std::move(public_z85)) {}
 
-    static void check_key(const std::string& op, const char* which, std::string_view key,
-                          bool is_public) {
-        if (key.size() != 40)
-            throw error(EINVAL, op + ": the " + which + " must be 40 Z85 characters, got " +
-                                    std::to_string(key.size()));
-        detail::check_z85(op + ": " + which, key, is_public);
-    }
+    static ZMQRAII_DECL void check_key(const std::string& op, const char* which,
+                                       std::string_view key, bool is_public);
 
     // What makes `name` = `value` impossible to save and load back unchanged, in
     // words naming the metadata; empty when it is fine.
-    static std::string meta_problem(std::string_view name, std::string_view value) {
-        if (name.empty() || name.size() > 64 ||
-            !std::all_of(name.begin(), name.end(), detail::zpl_name_char))
-            return "metadata name " + detail::quoted(name, 64) +
-                   " must be 1 to 64 letters, digits or $-_@.&+/";
-        if (name.front() == '/' || name.back() == '/')
-            return "metadata name \"" + std::string(name) + "\" must not begin or end with '/'";
-        const std::string which = "the value of metadata \"" + std::string(name) + "\"";
-        if (value.size() > max_meta_value_bytes)
-            return which + " is " + std::to_string(value.size()) + " bytes, more than " +
-                   std::to_string(max_meta_value_bytes);
-        for (std::size_t i = 0; i < value.size(); ++i) {
-            const auto u = static_cast<unsigned char>(value[i]);
-            if ((u < 0x20 && u != '\t') || u == 0x7f)
-                return which + " has control character " + detail::printable_char(value[i]) +
-                       " at position " + std::to_string(i) +
-                       " (a certificate file holds one line of text per value)";
-        }
-        if (value.find('"') != std::string_view::npos && value.find('\'') != std::string_view::npos)
-            return which +
-                   " has both kinds of quotes (' and \"); the file format has no escapes, so "
-                   "it can hold one kind or the other";
-        return std::string();
-    }
+    static ZMQRAII_DECL std::string meta_problem(std::string_view name, std::string_view value);
 
     // The text of the public (with_secret false) or secret file.
-    std::string text(bool with_secret) const {
-        std::string t = "#   ****  Generated by zmqraii  ****\n";
-        t += with_secret ? "#   ZeroMQ CURVE **Secret** Certificate\n"
-                           "#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its "
-                           "permissions.\n"
-                         : "#   ZeroMQ CURVE Public Certificate\n"
-                           "#   Exchange securely, or use a secure mechanism to verify the "
-                           "contents\n"
-                           "#   of this file after exchange.\n";
-        t += "\nmetadata\n";
-        for (const auto& [k, v] : meta_) {
-            // CZMQ's form, "value", unless the value holds a double quote;
-            // set_meta() refused values with both kinds.
-            const char quote = v.find('"') == std::string::npos ? '"' : '\'';
-            t += "    ";
-            t += k;
-            t += " = ";
-            t += quote;
-            t += v;
-            t += quote;
-            t += '\n';
-        }
-        t += "curve\n    public-key = \"" + public_ + "\"\n";
-        if (with_secret) t += "    secret-key = \"" + secret_ + "\"\n";
-        return t;
-    }
+    ZMQRAII_DECL std::string text(bool with_secret) const;
 
-    void write(const char* op, const std::string& path, bool with_secret,
-               detail::file_mode mode) const {
-        const std::string t = text(with_secret);
-        if (t.size() > detail::max_certificate_file_bytes)
-            throw error(EFBIG, std::string(op) + " " + path + ": the file would be " +
-                                   std::to_string(t.size()) + " bytes, more than the " +
-                                   std::to_string(detail::max_certificate_file_bytes) +
-                                   " bytes load() reads (too much metadata)");
-        detail::write_file_replacing(path, t, mode, op);
-    }
+    ZMQRAII_DECL void write(const char* op, const std::string& path, bool with_secret,
+                            detail::file_mode mode) const;
 
     // Parses the text of one certificate file (public or secret). `where` names
     // it in errors ("certificate::load path").
-    static certificate parse_text(std::string_view content, const std::string& where) {
-        std::string section;
-        std::optional<std::string> pub;
-        std::optional<std::string> sec;
-        std::size_t sec_line = 0;
-        std::map<std::string, std::string> meta;
-        detail::for_each_line(content, [&](std::size_t line_no, std::string_view line) {
-            const auto at = [&](const std::string& what) {
-                return error(EINVAL, where + ": line " + std::to_string(line_no) + ": " + what);
-            };
-            std::optional<detail::zpl_line> parsed = detail::parse_zpl_line(line, where, line_no);
-            if (!parsed) return;  // blank or comment
-            const std::size_t indent = parsed->indent;
-            const std::string& name = parsed->name;
-            std::optional<std::string>& value = parsed->value;
-            if (indent == 0) {
-                section = name;
-                return;
-            }
-            if (indent > 4) return;  // deeper levels: not ours
-            if (section == "curve" && (name == "public-key" || name == "secret-key")) {
-                const bool is_public = name == "public-key";
-                std::optional<std::string>& slot = is_public ? pub : sec;
-                if (slot) throw at("curve/" + name + " appears twice");
-                if (!value) throw at("curve/" + name + " has no value");
-                if (value->size() != 40)
-                    throw at("curve/" + name + " must be 40 Z85 characters, got " +
-                             std::to_string(value->size()));
-                const std::string problem = detail::z85_problem(*value, is_public);
-                if (!problem.empty()) throw at("curve/" + name + ": " + problem);
-                slot = std::move(value);
-                if (!is_public) sec_line = line_no;
-            } else if (section == "metadata") {
-                std::string v = value.value_or(std::string());
-                const std::string problem = meta_problem(name, v);
-                if (!problem.empty()) throw at(problem);
-                if (!meta.emplace(name, std::move(v)).second)
-                    throw at("metadata/" + name + " appears twice");
-            }
-        });
-        if (!pub) throw error(EINVAL, where + ": no curve/public-key (not a certificate file)");
-        certificate c(std::move(*pub));
-        c.meta_ = std::move(meta);
-        if (sec) {
-            std::string from_secret;
-            try {
-                from_secret = curve_public_from_secret(*sec);
-            } catch (const error& e) {
-                throw error(e.num(), where + ": line " + std::to_string(sec_line) + ": " +
-                                         detail::error_text(e));
-            }
-            if (from_secret != c.public_)
-                throw error(EINVAL, where + ": line " + std::to_string(sec_line) +
-                                        ": curve/public-key does not belong to curve/secret-key");
-            c.secret_ = std::move(*sec);
-        }
-        return c;
-    }
+    static ZMQRAII_DECL certificate parse_text(std::string_view content, const std::string& where);
 
     std::string public_;
     std::string secret_;
@@ -460,19 +264,7 @@ struct certificate_text {
  * @throws error naming the directory (ENOENT, ENOTDIR...) when it cannot be
  *   listed, or naming the file when one is not a valid certificate.
  */
-inline std::vector<certificate> load_public_certificates(const std::string& directory) {
-    int err = 0;
-    std::vector<std::string> files = detail::regular_files_in(directory, ".key", err);
-    if (err != 0) throw error(err, "load_public_certificates " + directory + ": cannot list");
-    std::string prefix = directory;
-    if (prefix.empty() || prefix.back() != '/') prefix += '/';
-    for (std::string& f : files) f.insert(0, prefix);
-    std::sort(files.begin(), files.end());
-    std::vector<certificate> out;
-    out.reserve(files.size());
-    for (const std::string& f : files) out.push_back(certificate::load_public(f));
-    return out;
-}
+ZMQRAII_DECL std::vector<certificate> load_public_certificates(const std::string& directory);
 
 /// The option::maxmsgsize that make_curve_server() and make_plain_server() (auth.hpp)
 /// give a server socket unless told otherwise: 1 MiB.
@@ -488,22 +280,10 @@ inline std::vector<certificate> load_public_certificates(const std::string& dire
 inline constexpr std::int64_t default_server_max_message_size = 1024 * 1024;
 
 namespace detail {
-inline void check_not_connected(socket& s, const char* op) {
-    const std::string ep = s.last_endpoint();
-    if (!ep.empty())
-        throw error(EINVAL, std::string(op) + " on " + s.describe() +
-                                ": must be called before bind() and connect() (the socket "
-                                "already has endpoint " +
-                                ep + "; the mechanism of its connections is fixed)");
-}
+ZMQRAII_DECL void check_not_connected(socket& s, const char* op);
 
 // Refuses a max_message_size argument that is neither -1 nor positive.
-inline void check_max_message_size(socket& s, const char* op, std::int64_t max_message_size) {
-    if (max_message_size == -1 || max_message_size > 0) return;
-    throw error(EINVAL, std::string(op) + " on " + s.describe() + ": max_message_size " +
-                            std::to_string(max_message_size) +
-                            " must be a positive number of bytes, or -1 for no limit");
-}
+ZMQRAII_DECL void check_max_message_size(socket& s, const char* op, std::int64_t max_message_size);
 }  // namespace detail
 
 /// Makes `s` a CURVE server with the keys of `server`, and bounds the size of a
@@ -529,19 +309,9 @@ inline void check_max_message_size(socket& s, const char* op, std::int64_t max_m
  *   neither positive nor -1, or `s` already has an endpoint (nothing is set
  *   then); wrong_thread, stopped and error as socket::set().
  */
-inline void make_curve_server(socket& s, const certificate& server,
-                              std::int64_t max_message_size = default_server_max_message_size) {
-    constexpr const char* op = "make_curve_server";
-    if (!server.has_secret())
-        throw error(EINVAL, std::string(op) + " on " + s.describe() +
-                                ": the server certificate has no secret key");
-    detail::check_max_message_size(s, op, max_message_size);
-    detail::check_not_connected(s, op);
-    s.set(option::maxmsgsize, max_message_size);
-    s.set(option::curve_server, true);
-    s.set(option::curve_secretkey, server.secret_key());
-    s.set(option::curve_publickey, server.public_key());
-}
+ZMQRAII_DECL void make_curve_server(
+    socket& s, const certificate& server,
+    std::int64_t max_message_size = default_server_max_message_size);
 
 /// Makes `s` a CURVE client with the keys of `client` that trusts the server
 /// whose public key is `server_public` (40 Z85 characters).
@@ -551,19 +321,8 @@ inline void make_curve_server(socket& s, const certificate& server,
  *   valid key, or `s` already has an endpoint; wrong_thread, stopped and error as
  *   socket::set().
  */
-inline void make_curve_client(socket& s, const certificate& client,
-                              std::string_view server_public) {
-    constexpr const char* op = "make_curve_client";
-    if (!client.has_secret())
-        throw error(EINVAL, std::string(op) + " on " + s.describe() +
-                                ": the client certificate has no secret key");
-    // Validates the server key (throws EINVAL naming what is wrong).
-    const certificate server = certificate::from_public(server_public);
-    detail::check_not_connected(s, op);
-    s.set(option::curve_serverkey, server.public_key());
-    s.set(option::curve_publickey, client.public_key());
-    s.set(option::curve_secretkey, client.secret_key());
-}
+ZMQRAII_DECL void make_curve_client(socket& s, const certificate& client,
+                                    std::string_view server_public);
 
 /// Makes `s` a CURVE client of the server certificate `server` (its public key).
 /// @throws as make_curve_client(socket&, const certificate&, std::string_view).
@@ -572,5 +331,10 @@ inline void make_curve_client(socket& s, const certificate& client, const certif
 }
 
 }  // namespace zmqraii
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/cert.ipp>
+#include <zmqraii/impl/cert_abi.ipp>
+#endif
 
 #endif  // ZMQRAII_CERT_HPP_INCLUDED

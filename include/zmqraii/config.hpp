@@ -35,6 +35,23 @@
 #define ZMQRAII_ABI_BEGIN inline namespace ZMQRAII_ABI_TAG {
 #define ZMQRAII_ABI_END }
 
+/// ZMQRAII_SEPARATE_COMPILATION: not defined (default), zmqraii is header-only:
+/// every translation unit that opens a socket compiles the context's registry,
+/// the stop and the error and report texts. Defined (for every translation unit
+/// of the program: link the CMake target zmqraii::compiled, which defines it), the
+/// headers only declare those functions, and they are compiled once, in one
+/// translation unit that includes <zmqraii/impl/src.hpp>. The messaging path
+/// (send, recv and their checks) is inline either way. See
+/// docs/build-and-configuration.md ("Header-only or compiled").
+/// @def ZMQRAII_DECL
+/// Internal: `inline` on the functions that ZMQRAII_SEPARATE_COMPILATION
+/// compiles once (their definitions are in zmqraii/impl/*.ipp); empty with it.
+#if defined(ZMQRAII_SEPARATE_COMPILATION)
+#define ZMQRAII_DECL
+#else
+#define ZMQRAII_DECL inline
+#endif
+
 /// ZMQRAII_TSAN: 1 when compiled with -fsanitize=thread (detected, not set by
 /// users). Message hand-overs then tell ThreadSanitizer about the ordering that
 /// libzmq's own atomics provide (see detail::tsan_before_send in message.hpp).
@@ -127,6 +144,9 @@
 /// Internal: keeps a function out of line.
 /// @def ZMQRAII_COLD
 /// Internal: marks a function as rarely called (error paths), out of line.
+/// @def ZMQRAII_COLD_DECL
+/// Internal: ZMQRAII_COLD for a ZMQRAII_DECL free or static member function,
+/// without noinline (which g++ refuses on an inline declaration).
 /// @def ZMQRAII_HOT_INLINE
 /// Internal: a message-path function (send, recv and their checks) that is
 /// always inlined, so that a wrapped call costs what the raw call costs plus
@@ -137,12 +157,14 @@
 #define ZMQRAII_NOINLINE __attribute__((noinline))
 #define ZMQRAII_COLD __attribute__((noinline, cold))
 #define ZMQRAII_HOT_INLINE inline __attribute__((always_inline))
+#define ZMQRAII_COLD_DECL __attribute__((cold))
 #else
 #define ZMQRAII_LIKELY(x) (x)
 #define ZMQRAII_UNLIKELY(x) (x)
 #define ZMQRAII_NOINLINE
 #define ZMQRAII_COLD
 #define ZMQRAII_HOT_INLINE inline
+#define ZMQRAII_COLD_DECL
 #endif
 
 #endif  // ZMQRAII_CONFIG_HPP_INCLUDED

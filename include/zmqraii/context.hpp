@@ -94,19 +94,7 @@ public:
 
     /// A context with the given options.
     /// @throws error when libzmq refuses an option (EINVAL names the option).
-    explicit context(const context_options& opts) {
-        check_options(opts);
-        void* ctx = zmq_ctx_new();
-        if (ctx == nullptr) detail::throw_last_error("context create");
-        if (opts.io_threads != ZMQ_IO_THREADS_DFLT &&
-            zmq_ctx_set(ctx, ZMQ_IO_THREADS, opts.io_threads) != 0)
-            fail_set(ctx, "io_threads", opts.io_threads);
-        if (opts.max_sockets != 0 && zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, opts.max_sockets) != 0)
-            fail_set(ctx, "max_sockets", opts.max_sockets);
-        if (opts.ipv6 && zmq_ctx_set(ctx, ZMQ_IPV6, 1) != 0) fail_set(ctx, "ipv6", 1);
-        state_ = std::make_shared<detail::context_state>(
-            ctx, detail::context_state::settings{opts.linger, opts.stop_report_after});
-    }
+    explicit ZMQRAII_DECL context(const context_options& opts);
 
     context(const context&) = delete;
     context& operator=(const context&) = delete;
@@ -114,16 +102,10 @@ public:
     context(context&&) noexcept = default;
 
     /// Stops this context (if not empty) and takes over `other`'s.
-    context& operator=(context&& other) noexcept {
-        if (this != &other) {
-            destroy();
-            state_ = std::move(other.state_);
-        }
-        return *this;
-    }
+    ZMQRAII_DECL context& operator=(context&& other) noexcept;
 
     /// Stops the context if the user did not (see the stop sequence above).
-    ~context() { destroy(); }
+    ZMQRAII_DECL ~context();
 
     /// Begins the stop and returns at once; the stop then completes by itself.
     /**
@@ -132,10 +114,7 @@ public:
      * it takes a mutex). Idempotent.
      * @throws error in a forked child, or on an empty (moved-from) context.
      */
-    void request_stop() {
-        check_state("request_stop");
-        state_->begin_stop();
-    }
+    ZMQRAII_DECL void request_stop();
 
     /// Stops the context and waits until it is terminated.
     /**
@@ -145,11 +124,7 @@ public:
      * calling thread's own sockets included: they are closed for it.
      * @throws error in a forked child, or on an empty (moved-from) context.
      */
-    void stop() {
-        check_state("stop");
-        state_->begin_stop();
-        state_->wait_stopped(detail::steady_time::max(), true);
-    }
+    ZMQRAII_DECL void stop();
 
     /// Stops the context and waits at most `grace` for it to terminate.
     /**
@@ -167,15 +142,10 @@ public:
     }
 
     /// The sockets of this context that are still open.
-    std::vector<socket_info> live_sockets() const {
-        return checked_state("live_sockets").live_sockets();
-    }
+    ZMQRAII_DECL std::vector<socket_info> live_sockets() const;
 
     /// What a stop still waits for, in words ("context is running" before stop).
-    std::string stop_report() const {
-        check_state("stop_report");
-        return state_->stop_report();
-    }
+    ZMQRAII_DECL std::string stop_report() const;
 
     /// True once stop began.
     bool stopping() const noexcept { return state_ && state_->stopping(); }
@@ -238,40 +208,16 @@ private:
         return *s;
     }
 
-    void destroy() noexcept {
-        if (!state_) return;
-        if (!state_->forked()) {
-            state_->begin_stop();
-            try {
-                state_->wait_stopped(detail::steady_time::max(), true);
-            } catch (...) {
-                // Only std::bad_alloc for this thread's record: the stop goes on by
-                // itself, and ~context_state joins it.
-            }
-        }
-        state_.reset();
-    }
+    ZMQRAII_DECL void destroy() noexcept;
 
-    [[noreturn]] ZMQRAII_COLD static void throw_empty(const char* op) {
-        throw error(EFAULT, detail::concat({op, ": context is empty (moved from)"}));
-    }
+    [[noreturn]] ZMQRAII_COLD_DECL static ZMQRAII_DECL void throw_empty(const char* op);
 
     // A context setting failed while constructing: the context goes, then the error.
-    [[noreturn]] ZMQRAII_COLD static void fail_set(void* ctx, const char* what, int value) {
-        const int e = zmq_errno();
-        zmq_ctx_term(ctx);
-        detail::throw_error(e, "context set",
-                            detail::concat({what, " = ", detail::decimal(value)}));
-    }
+    [[noreturn]] ZMQRAII_COLD_DECL static ZMQRAII_DECL void fail_set(void* ctx, const char* what,
+                                                                     int value);
 
-    [[noreturn]] ZMQRAII_COLD static void throw_out_of_range(const char* what, long long v,
-                                                             long long lo, long long hi,
-                                                             const char* unit) {
-        using detail::decimal;
-        throw error(EINVAL,
-                    detail::concat({"context_options ", what, " = ", decimal(v), unit,
-                                    ": must be in [", decimal(lo), ", ", decimal(hi), "]"}));
-    }
+    [[noreturn]] ZMQRAII_COLD_DECL static ZMQRAII_DECL void throw_out_of_range(
+        const char* what, long long v, long long lo, long long hi, const char* unit);
 
     static context_options with_io_threads(int n) {
         context_options o;
@@ -280,19 +226,7 @@ private:
     }
 
     // Refuses values that libzmq would take differently from what they say.
-    static void check_options(const context_options& o) {
-        const auto range = [](const char* what, long long v, long long lo, long long hi,
-                              const char* unit) {
-            if (v < lo || v > hi) throw_out_of_range(what, v, lo, hi, unit);
-        };
-        range("io_threads", o.io_threads, 0, INT_MAX, "");
-        range("max_sockets", o.max_sockets, 0, INT_MAX, "");
-        range("linger", o.linger.count(), -1, INT_MAX, " ms");
-        range("stop_report_after", o.stop_report_after.count(), 0,
-              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::hours(24 * 365))
-                  .count(),
-              " ms");
-    }
+    static ZMQRAII_DECL void check_options(const context_options& o);
 
     std::shared_ptr<detail::context_state> state_;
 };
@@ -308,5 +242,9 @@ struct context_access {
 }  // namespace detail
 
 }  // namespace zmqraii
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/context.ipp>
+#endif
 
 #endif  // ZMQRAII_CONTEXT_HPP_INCLUDED

@@ -16,11 +16,7 @@
 #include <zmqraii/config.hpp>
 #include <zmqraii/error.hpp>
 
-#include <zmq.h>
-
-#include <cerrno>
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,44 +50,18 @@ constexpr int z85_value(char c) noexcept {
 }
 
 // Printable form of a byte for error messages: 'c' or 0xNN.
-inline std::string printable_char(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x21 && u < 0x7f) return std::string("'") + c + "'";
-    static const char hex[] = "0123456789abcdef";
-    return std::string("0x") + hex[u >> 4] + hex[u & 0xf];
-}
+ZMQRAII_DECL std::string printable_char(char c);
 
 // What is wrong with `text` as Z85, in words; empty when it is valid Z85 (length
 // a multiple of 5, every character in the alphabet, every 5-character group at
 // most 0xFFFFFFFF). `quote` false keeps characters of secrets out of the text.
 // Callers that add their own context (a file and line) use this rather than
 // check_z85(), so that the errno text appears once in the final message.
-inline std::string z85_problem(std::string_view text, bool quote = true) {
-    if (text.size() % 5 != 0)
-        return "Z85 text must be a multiple of 5 characters long, got " +
-               std::to_string(text.size());
-    for (std::size_t group = 0; group < text.size(); group += 5) {
-        std::uint64_t value = 0;
-        for (std::size_t i = group; i < group + 5; ++i) {
-            const int v = z85_value(text[i]);
-            if (v < 0)
-                return "character " + (quote ? printable_char(text[i]) + " " : std::string()) +
-                       "at position " + std::to_string(i) + " is not in the Z85 alphabet";
-            value = value * 85 + static_cast<std::uint64_t>(v);
-        }
-        if (value > 0xFFFFFFFFu)
-            return "the 5 characters at position " + std::to_string(group) +
-                   " encode a value above 0xFFFFFFFF (not valid Z85)";
-    }
-    return std::string();
-}
+ZMQRAII_DECL std::string z85_problem(std::string_view text, bool quote = true);
 
 // Throws error EINVAL "op: <what is wrong>" unless `text` is valid Z85 (see
 // z85_problem()).
-inline void check_z85(std::string_view op, std::string_view text, bool quote = true) {
-    std::string problem = z85_problem(text, quote);
-    if (!problem.empty()) throw error(EINVAL, std::string(op) + ": " + problem);
-}
+ZMQRAII_DECL void check_z85(std::string_view op, std::string_view text, bool quote = true);
 
 }  // namespace detail
 
@@ -102,17 +72,7 @@ inline void check_z85(std::string_view op, std::string_view text, bool quote = t
  * @return the text, 5 * size / 4 characters; empty for no bytes.
  * @throws error EINVAL naming the size when it is not a multiple of 4.
  */
-inline std::string z85_encode(const void* data, std::size_t size) {
-    if (size % 4 != 0)
-        throw error(EINVAL, "z85_encode: the input must be a multiple of 4 bytes long, got " +
-                                std::to_string(size) + " bytes (Z85 has no padding)");
-    if (size == 0) return std::string();
-    std::string out(size / 4 * 5 + 1, '\0');
-    if (zmq_z85_encode(&out[0], static_cast<const std::uint8_t*>(data), size) == nullptr)
-        detail::throw_last_error("z85_encode", std::to_string(size) + " bytes");
-    out.pop_back();  // the terminator libzmq writes
-    return out;
-}
+ZMQRAII_DECL std::string z85_encode(const void* data, std::size_t size);
 
 /// Encodes bytes as Z85 text (copies from any std::string_view of bytes).
 inline std::string z85_encode(std::string_view bytes) {
@@ -130,41 +90,18 @@ inline std::string z85_encode(const std::vector<std::byte>& bytes) {
  * @return the bytes; empty for empty text.
  * @throws error EINVAL naming the length, or the bad character and its position.
  */
-inline std::vector<std::byte> z85_decode(std::string_view text) {
-    detail::check_z85("z85_decode", text);
-    std::vector<std::byte> out(text.size() / 5 * 4);
-    if (text.empty()) return out;
-    const std::string terminated(text);  // libzmq reads a C string
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): std::byte as libzmq's uint8_t
-    if (zmq_z85_decode(reinterpret_cast<std::uint8_t*>(out.data()), terminated.c_str()) == nullptr)
-        detail::throw_last_error("z85_decode", std::to_string(text.size()) + " characters");
-    return out;
-}
+ZMQRAII_DECL std::vector<std::byte> z85_decode(std::string_view text);
 
 /// Decodes Z85 text to bytes held in a std::string (handy for option values).
 /// @throws error EINVAL as z85_decode().
-inline std::string z85_decode_to_string(std::string_view text) {
-    const std::vector<std::byte> bytes = z85_decode(text);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): bytes viewed as chars
-    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
+ZMQRAII_DECL std::string z85_decode_to_string(std::string_view text);
 
 /// Generates a new CURVE key pair (zmq_curve_keypair).
 /**
  * @throws error ENOTSUP when the linked libzmq was built without CURVE
  *   (see `has("curve")`).
  */
-inline curve_keypair generate_curve_keypair() {
-    char pub[41] = {};
-    char sec[41] = {};
-    if (zmq_curve_keypair(pub, sec) != 0) {
-        const int e = zmq_errno();
-        if (e == ENOTSUP)
-            throw error(e, "generate_curve_keypair: this libzmq was built without CURVE support");
-        detail::throw_error(e, "generate_curve_keypair");
-    }
-    return curve_keypair{std::string(pub, 40), std::string(sec, 40)};
-}
+ZMQRAII_DECL curve_keypair generate_curve_keypair();
 
 /// The CURVE public key of a secret key (zmq_curve_public).
 /**
@@ -173,25 +110,12 @@ inline curve_keypair generate_curve_keypair() {
  * @throws error EINVAL when `secret_z85` is not 40 valid Z85 characters (the message
  *   never repeats the key); ENOTSUP without CURVE support.
  */
-inline std::string curve_public_from_secret(std::string_view secret_z85) {
-    constexpr std::string_view op = "curve_public_from_secret";
-    if (secret_z85.size() != 40)
-        throw error(EINVAL,
-                    std::string(op) + ": the secret key must be 40 Z85 characters, got " +
-                        std::to_string(secret_z85.size()) +
-                        (secret_z85.size() == 32 ? " (raw bytes? z85_encode() them first)" : ""));
-    detail::check_z85(op, secret_z85, false);
-    char pub[41] = {};
-    const std::string sec(secret_z85);
-    if (zmq_curve_public(pub, sec.c_str()) != 0) {
-        const int e = zmq_errno();
-        if (e == ENOTSUP)
-            throw error(e, std::string(op) + ": this libzmq was built without CURVE support");
-        detail::throw_error(e, op);
-    }
-    return std::string(pub, 40);
-}
+ZMQRAII_DECL std::string curve_public_from_secret(std::string_view secret_z85);
 
 }  // namespace zmqraii
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/curve.ipp>
+#endif
 
 #endif  // ZMQRAII_CURVE_HPP_INCLUDED

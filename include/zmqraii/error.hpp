@@ -43,10 +43,7 @@ public:
 }  // namespace detail
 
 /// The error category of libzmq's errno values; message() is zmq_strerror().
-inline const std::error_category& zmq_category() noexcept {
-    static const detail::zmq_category_impl category;
-    return category;
-}
+ZMQRAII_DECL const std::error_category& zmq_category() noexcept;
 
 /// A libzmq call failed.
 /**
@@ -59,8 +56,7 @@ class error : public std::system_error {
 public:
     /// @param errnum the zmq errno value (zmq_errno()).
     /// @param what_arg operation and argument, e.g. "bind tcp://*:5555".
-    error(int errnum, const std::string& what_arg)
-        : std::system_error(errnum, zmq_category(), what_arg) {}
+    ZMQRAII_DECL error(int errnum, const std::string& what_arg);
 
     /// The raw errno value (same as code().value()).
     int num() const noexcept { return code().value(); }
@@ -76,7 +72,7 @@ public:
 class stopped : public error {
 public:
     /// @param what_arg the operation and its argument, e.g. "recv on socket 'jobs'".
-    explicit stopped(const std::string& what_arg) : error(ETERM, what_arg) {}
+    ZMQRAII_DECL explicit stopped(const std::string& what_arg);
 };
 
 /// A socket was used by a thread that does not own it.
@@ -89,7 +85,7 @@ public:
 class wrong_thread : public std::logic_error {
 public:
     /// @param what_arg the full report: operation, socket, creation site, threads.
-    explicit wrong_thread(const std::string& what_arg) : std::logic_error(what_arg) {}
+    ZMQRAII_DECL explicit wrong_thread(const std::string& what_arg);
 };
 
 /// How serious a diagnostic is.
@@ -113,12 +109,7 @@ using diagnostic_handler = void (*)(const diagnostic&) noexcept;
 /// The default handler: prints "zmqraii: <text>" to stderr; for a fatal
 /// diagnostic then calls std::abort(), as std::thread's destructor ends the
 /// process for a joinable thread.
-inline void default_diagnostic_handler(const diagnostic& d) noexcept {
-    std::fprintf(stderr, "zmqraii %s: %s\n", d.level == severity::fatal ? "fatal" : "report",
-                 d.text.c_str());
-    std::fflush(stderr);
-    if (d.level == severity::fatal) std::abort();
-}
+ZMQRAII_DECL void default_diagnostic_handler(const diagnostic& d) noexcept;
 
 namespace detail {
 inline std::atomic<diagnostic_handler>& handler_slot() noexcept {
@@ -132,40 +123,31 @@ inline std::atomic<diagnostic_handler>& handler_slot() noexcept {
  * @return the previous handler.
  * @note Thread safety: may be called from any thread at any time.
  */
-inline diagnostic_handler set_diagnostic_handler(diagnostic_handler h) noexcept {
-    return detail::handler_slot().exchange(h ? h : &default_diagnostic_handler);
-}
+ZMQRAII_DECL diagnostic_handler set_diagnostic_handler(diagnostic_handler h) noexcept;
 
 /// Sends a diagnostic to the installed handler (used by zmqraii itself).
-inline void report_diagnostic(severity level, std::string text) noexcept {
-    diagnostic d{level, std::move(text)};
-    detail::handler_slot().load()(d);
-}
+ZMQRAII_DECL void report_diagnostic(severity level, std::string text) noexcept;
 
 namespace detail {
 
 /// "op arg": the first part of the message of a failed call. std::system_error's
 /// what() appends ": " and the error text (code().message(), zmq_strerror), so
 /// it is not added here.
-inline std::string describe(std::string_view op, std::string_view arg) {
-    return concat({op, arg.empty() ? "" : " ", arg});
-}
+ZMQRAII_DECL std::string describe(std::string_view op, std::string_view arg);
 
 /// Throws zmqraii::error (or stopped for ETERM) for errnum.
-[[noreturn]] ZMQRAII_COLD inline void throw_error(int errnum, std::string_view op,
-                                                  std::string_view arg = {}) {
-    if (errnum == ETERM)
-        throw stopped(concat({op, arg.empty() ? "" : " ", arg, ": context was stopped"}));
-    throw error(errnum, describe(op, arg));
-}
+[[noreturn]] ZMQRAII_COLD_DECL ZMQRAII_DECL void throw_error(int errnum, std::string_view op,
+                                                             std::string_view arg = {});
 
 /// Throws for the current zmq_errno().
-[[noreturn]] ZMQRAII_COLD inline void throw_last_error(std::string_view op,
-                                                       std::string_view arg = {}) {
-    throw_error(zmq_errno(), op, arg);
-}
+[[noreturn]] ZMQRAII_COLD_DECL ZMQRAII_DECL void throw_last_error(std::string_view op,
+                                                                  std::string_view arg = {});
 
 }  // namespace detail
 }  // namespace zmqraii
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/error.ipp>
+#endif
 
 #endif  // ZMQRAII_ERROR_HPP_INCLUDED

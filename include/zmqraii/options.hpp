@@ -51,25 +51,7 @@ enum class socket_type : int {
 };
 
 /// "push", "router", ... ("type 12" for a number zmqraii has no name for).
-inline std::string to_string(socket_type t) {
-    const char* name = nullptr;
-    switch (t) {
-        case socket_type::pair: name = "pair"; break;
-        case socket_type::pub: name = "pub"; break;
-        case socket_type::sub: name = "sub"; break;
-        case socket_type::req: name = "req"; break;
-        case socket_type::rep: name = "rep"; break;
-        case socket_type::dealer: name = "dealer"; break;
-        case socket_type::router: name = "router"; break;
-        case socket_type::pull: name = "pull"; break;
-        case socket_type::push: name = "push"; break;
-        case socket_type::xpub: name = "xpub"; break;
-        case socket_type::xsub: name = "xsub"; break;
-        case socket_type::stream: name = "stream"; break;
-    }
-    if (name != nullptr) return name;
-    return detail::concat({"type ", detail::decimal(static_cast<int>(t))});
-}
+ZMQRAII_DECL std::string to_string(socket_type t);
 
 /// Who may read or write an option.
 enum class access { read = 1, write = 2, read_write = 3 };
@@ -523,5 +505,9 @@ inline constexpr context_option<ZMQ_ZERO_COPY_RECV, access::read_write> zero_cop
 }  // namespace ctx_option
 
 }  // namespace zmqraii
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/options.ipp>
+#endif
 
 #endif  // ZMQRAII_OPTIONS_HPP_INCLUDED

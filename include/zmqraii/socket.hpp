@@ -98,11 +98,8 @@ public:
      * @throws stopped when the context is stopping; error when libzmq refuses
      *   (EMFILE: too many sockets).
      */
-    socket(context& ctx, socket_type type, std::string_view name = {},
-           const detail::source_site& site = {}) {
-        const auto& st = detail::context_access::state(ctx, "socket");
-        attach(st->open(st, type, std::string(name), site));
-    }
+    ZMQRAII_DECL socket(context& ctx, socket_type type, std::string_view name = {},
+                        const detail::source_site& site = {});
 
     socket(const socket&) = delete;
     socket& operator=(const socket&) = delete;
@@ -358,16 +355,7 @@ public:
      * on any thread for thread-safe socket types.
      * @throws wrong_thread when another live thread owns the socket.
      */
-    void close() {
-        if (!entry() || is_closed_object()) {
-            mark_closed(entry() != nullptr);
-            return;
-        }
-        if (entry()->ctx->forked()) entry()->ctx->throw_forked("close", entry()->describe());
-        if (!detail::may_close(*entry())) throw_wrong_thread("close");
-        entry()->ctx->close(*entry());
-        mark_closed(true);
-    }
+    ZMQRAII_DECL void close();
 
     /// Gives the socket up for adoption by another thread (see socket_handoff).
     /**
@@ -377,7 +365,7 @@ public:
      * @throws stopped when a stop closed the socket; error for a closed socket;
      *   wrong_thread.
      */
-    socket_handoff release() &&;
+    ZMQRAII_DECL socket_handoff release() &&;
 
     /// True while the socket is open (not closed, not moved from, not closed by a stop).
     bool is_open() const noexcept {
@@ -387,15 +375,7 @@ public:
     explicit operator bool() const noexcept { return is_open(); }
 
     /// The owner thread's id (a default id for an empty socket or while handed off). Any thread.
-    std::thread::id owner() const noexcept {
-        const detail::socket_entry* e = any_thread_entry();
-        if (e == nullptr) return std::thread::id();
-        try {
-            return e->ctx->owner_id(*e);
-        } catch (...) {  // std::system_error from the mutex: nothing to report
-            return std::thread::id();
-        }
-    }
+    ZMQRAII_DECL std::thread::id owner() const noexcept;
     /// The name given at creation. Any thread.
     const std::string& name() const noexcept {
         static const std::string none;
@@ -413,15 +393,7 @@ public:
         return e != nullptr && e->thread_safe;
     }
     /// Name, type, creation site and owner, as stop reports print them.
-    std::string describe() const {
-        if (!entry()) return "socket (empty)";
-        std::string s = entry()->describe();
-        s.pop_back();  // the closing ')'
-        s += ", owned by ";
-        s += entry()->ctx->owner_label(*entry());
-        s += ')';
-        return s;
-    }
+    ZMQRAII_DECL std::string describe() const;
 
     // ---- raw libzmq -------------------------------------------------------------
 
@@ -519,7 +491,7 @@ public:
     /// Makes the calling thread the socket's owner.
     /// @throws stopped when the context stopped meanwhile (the socket is closed);
     ///   error on an empty handoff or in a forked child.
-    socket adopt() &&;
+    ZMQRAII_DECL socket adopt() &&;
 
     /// True while it holds a socket.
     explicit operator bool() const noexcept { return entry_ != nullptr; }
@@ -582,27 +554,6 @@ private:
 
 inline raw_call_scope socket::raw_call() { return raw_call_scope(*this); }
 
-inline socket socket_handoff::adopt() && {
-    if (!entry_) throw error(ENOTSOCK, "adopt on an empty socket_handoff");
-    auto e = std::move(entry_);
-    if (detail::adopt_entry(*e)) return socket(std::move(e));
-    throw stopped("adopt of " + e->describe() + ": context is stopping");
-}
-
-inline socket_handoff socket::release() && {
-    if (!entry() || is_closed_object()) detail::throw_closed("release", entry().get());
-    if (entry()->ctx->forked()) entry()->ctx->throw_forked("release", entry()->describe());
-    if (!detail::may_close(*entry())) {
-        if (entry()->closed.load(std::memory_order_acquire))
-            detail::throw_closed_by_stop("release", *entry());
-        throw_wrong_thread("release");
-    }
-    detail::release_entry(*entry());
-    auto e = take_entry();
-    mark_closed();
-    return socket_handoff(std::move(e));
-}
-
 static_assert(!std::is_copy_constructible_v<socket> && !std::is_copy_assignable_v<socket>,
               "socket is move-only");
 static_assert(std::is_nothrow_move_constructible_v<socket> &&
@@ -616,5 +567,9 @@ ZMQRAII_ABI_END
 
 // What zmqraii's own headers need of a socket (after the class: it is a friend).
 #include <zmqraii/detail/socket_access.hpp>
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/socket.ipp>
+#endif
 
 #endif  // ZMQRAII_SOCKET_HPP_INCLUDED

@@ -7,12 +7,9 @@
 #define ZMQRAII_DETAIL_CERT_FILE_HPP_INCLUDED
 
 #include <zmqraii/config.hpp>
-#include <zmqraii/curve.hpp>
 #include <zmqraii/detail/log_text.hpp>
 #include <zmqraii/error.hpp>
 
-#include <algorithm>
-#include <cerrno>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -25,27 +22,11 @@ inline constexpr std::size_t max_certificate_file_bytes = 64 * 1024;
 
 // `path` as a shell word: as is when it has only characters a shell leaves
 // alone, else in single quotes.
-inline std::string shell_word(const std::string& path) {
-    const bool plain = !path.empty() && std::all_of(path.begin(), path.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               std::string_view("/._-+,:@%=").find(c) != std::string_view::npos;
-    });
-    if (plain) return path;
-    std::string out = "'";
-    for (char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
+ZMQRAII_DECL std::string shell_word(const std::string& path);
 
 // The message of a zmqraii::error without the ": <errno text>" that
 // std::system_error appends: for wrapping it in a message of its own.
-inline std::string error_text(const error& e) {
-    std::string text = e.what();
-    const std::string suffix = ": " + e.code().message();
-    if (text.size() >= suffix.size() &&
-        text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
-        text.resize(text.size() - suffix.size());
-    return text;
-}
+ZMQRAII_DECL std::string error_text(const error& e);
 
 /// Calls fn(line_no, line) for every line of `text`: 1-based numbers, without the
 /// '\n' and a '\r' before it. `fn` returns nothing; a line it skips just returns.
@@ -65,10 +46,7 @@ void for_each_line(std::string_view text, Fn&& fn) {
 }
 
 // A character of a ZPL name (and of a certificate's metadata name).
-inline bool zpl_name_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("$-_@.&+/").find(c) != std::string_view::npos;
-}
+ZMQRAII_DECL bool zpl_name_char(char c) noexcept;
 
 // One line of a ZPL file: `indent` spaces, a name, and its value if it has one.
 struct zpl_line {
@@ -82,51 +60,13 @@ struct zpl_line {
 // escapes) or runs up to a comment, without trailing blanks.
 // @throws error EINVAL naming the line for what is not `name [= value]
 //   [# comment]` indented by a multiple of 4 spaces.
-inline std::optional<zpl_line> parse_zpl_line(std::string_view line, const std::string& where,
-                                              std::size_t line_no) {
-    const auto at = [&](const std::string& what) {
-        return error(EINVAL, where + ": line " + std::to_string(line_no) + ": " + what);
-    };
-    const auto skip_blanks = [](std::string_view& v) {
-        v.remove_prefix(std::min(v.size(), v.find_first_not_of(" \t")));
-    };
-    const std::size_t indent = line.find_first_not_of(' ');
-    if (indent == std::string_view::npos || line[indent] == '#') return std::nullopt;  // blank
-    if (line[indent] == '\t') throw at("indentation must be spaces, not tabs");
-    if (indent % 4 != 0) throw at("indentation must be a multiple of 4 spaces");
-    std::string_view body = line.substr(indent);
-    // name [= value]
-    std::size_t name_end = 0;
-    while (name_end < body.size() && zpl_name_char(body[name_end])) ++name_end;
-    zpl_line out;
-    out.indent = indent;
-    out.name = std::string(body.substr(0, name_end));
-    if (out.name.empty()) throw at("expected a name, found " + printable_char(body[0]));
-    std::string_view rest = body.substr(name_end);
-    skip_blanks(rest);
-    if (!rest.empty() && rest[0] == '=') {
-        rest.remove_prefix(1);
-        skip_blanks(rest);
-        if (!rest.empty() && (rest[0] == '"' || rest[0] == '\'')) {
-            // Quoted: everything up to the same quote (ZPL has no escapes).
-            const std::size_t close = rest.find(rest[0], 1);
-            if (close == std::string_view::npos) throw at("unterminated quoted value");
-            out.value = std::string(rest.substr(1, close - 1));
-            rest.remove_prefix(close + 1);
-        } else {
-            // Unquoted: up to a comment, without trailing blanks.
-            const std::size_t stop = std::min(rest.find('#'), rest.size());
-            std::string_view v = rest.substr(0, stop);
-            while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-            out.value = std::string(v);
-            rest.remove_prefix(stop);
-        }
-        skip_blanks(rest);
-    }
-    if (!rest.empty() && rest[0] != '#') throw at("unexpected text after the value");
-    return out;
-}
+ZMQRAII_DECL std::optional<zpl_line> parse_zpl_line(std::string_view line, const std::string& where,
+                                                    std::size_t line_no);
 
 }  // namespace zmqraii::detail
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/cert_file.ipp>
+#endif
 
 #endif  // ZMQRAII_DETAIL_CERT_FILE_HPP_INCLUDED

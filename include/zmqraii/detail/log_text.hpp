@@ -22,40 +22,16 @@ namespace zmqraii::detail {
 // backslash; newline, carriage return and tab become \n, \r, \t; every other
 // byte outside printable ASCII (0x20-0x7e) becomes \xNN (lowercase hex), UTF-8
 // included.
-inline std::string escape_text(std::string_view text, std::size_t max_bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    if (text.size() > max_bytes) text = text.substr(0, max_bytes);
-    std::string out;
-    out.reserve(text.size() + 8);
-    for (const char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '\\': out += "\\\\"; break;
-            case '"': out += "\\\""; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (u >= 0x20 && u < 0x7f) {
-                    out += c;
-                } else {
-                    out += "\\x";
-                    out += hex[u >> 4];
-                    out += hex[u & 0xf];
-                }
-        }
-    }
-    return out;
-}
+ZMQRAII_DECL std::string escape_text(std::string_view text, std::size_t max_bytes);
 
 // `"<escaped text>"`; when `text` is longer than `max_bytes`, its first
 // `max_bytes` bytes and, after the closing quote, `...(<size> bytes)`.
-inline std::string quoted(std::string_view text, std::size_t max_bytes = 128) {
-    std::string out = "\"" + escape_text(text, max_bytes) + "\"";
-    if (text.size() > max_bytes) out += "...(" + std::to_string(text.size()) + " bytes)";
-    return out;
-}
+ZMQRAII_DECL std::string quoted(std::string_view text, std::size_t max_bytes = 128);
 
 }  // namespace zmqraii::detail
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/log_text.ipp>
+#endif
 
 #endif  // ZMQRAII_DETAIL_LOG_TEXT_HPP_INCLUDED

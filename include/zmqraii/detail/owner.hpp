@@ -145,16 +145,7 @@ struct thread_record {
     }
 
     /// "thread 'collector' (140234, #2)", "thread 140234 (#3)", "..., exited)".
-    ZMQRAII_NOINLINE std::string label() const {
-        std::string head;
-        {
-            std::lock_guard<std::mutex> lock(marks_mutex);
-            head = name.empty() ? concat({decimal(number), " ("})
-                                : concat({"'", name, "' (", decimal(number), ", "});
-        }
-        const bool exited = !alive.load(std::memory_order_acquire);
-        return concat({"thread ", head, "#", decimal(serial), exited ? ", exited)" : ")"});
-    }
+    ZMQRAII_NOINLINE ZMQRAII_DECL std::string label() const;
 
     /// Names the thread in reports (the calling thread only).
     void set_name(std::string n) {
@@ -186,27 +177,15 @@ struct thread_holder {
     }
 };
 
-inline thread_holder& this_thread_holder() noexcept {
-    thread_local thread_holder holder;
-    return holder;
-}
+/// The calling thread's holder (its thread_local).
+ZMQRAII_DECL thread_holder& this_thread_holder() noexcept;
 
 /// The calling thread's record (created on first use).
-inline const std::shared_ptr<thread_record>& this_thread_record() {
-    thread_holder& holder = this_thread_holder();
-    if (!holder.record) {
-        holder.record = std::make_shared<thread_record>();
-        current_thread = holder.record.get();
-    }
-    return holder.record;
-}
+ZMQRAII_DECL const std::shared_ptr<thread_record>& this_thread_record();
 
 /// In a forked child: the forking thread drops its record (the parent's sockets
 /// keep theirs) and gets a new one on next use, so no socket gate matches it.
-inline void forget_thread_record_after_fork() noexcept {
-    current_thread = nullptr;
-    this_thread_holder().record.reset();
-}
+ZMQRAII_DECL void forget_thread_record_after_fork() noexcept;
 
 /// A socket's gate word: the owner's record address with state bits in the low
 /// bits (records are at least 8-byte aligned).
@@ -237,9 +216,7 @@ struct source_site {
         : file(f), line(l) {}
 #endif
 
-    ZMQRAII_NOINLINE std::string to_string() const {
-        return concat({file ? file : "", ":", decimal(line)});
-    }
+    ZMQRAII_NOINLINE ZMQRAII_DECL std::string to_string() const;
 
     /// True for a site inside the C++ standard library's headers: the object was
     /// constructed by std::make_unique, std::optional::emplace, a container... and
@@ -254,5 +231,9 @@ struct source_site {
 };
 
 }  // namespace zmqraii::detail
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/owner.ipp>
+#endif
 
 #endif  // ZMQRAII_DETAIL_OWNER_HPP_INCLUDED

@@ -138,25 +138,9 @@ protected:
 
     // Closed, wrong thread, forked child, stopping: in that order of precedence.
     // Ends the mark before it throws (detail/socket_errors.hpp).
-    ZMQRAII_COLD void enter_slow(const char* op) const {
-        try {
-#if ZMQRAII_THREAD_CHECKS
-            check_owner_slow(op, gate_.load(std::memory_order_acquire));
-#endif
-            const unsigned f =
-                flags_.load(std::memory_order_relaxed)->load(std::memory_order_acquire);
-            if (f != 0) throw_for_flags(op, f, entry_.get());
-        } catch (...) {
-            unmark_call();
-            throw;
-        }
-    }
+    ZMQRAII_COLD ZMQRAII_DECL void enter_slow(const char* op) const;
 
-    [[noreturn]] ZMQRAII_COLD void throw_wrong_thread(const char* op) const {
-        const socket_entry* e = any_thread_entry();
-        if (e == nullptr) detail::throw_closed(op, nullptr);
-        detail::throw_wrong_thread(op, *e);
-    }
+    [[noreturn]] ZMQRAII_COLD ZMQRAII_DECL void throw_wrong_thread(const char* op) const;
 
     // The non-blocking calls, with the public operation's name for errors
     // (send_for and recv_for are built on them).
@@ -198,53 +182,18 @@ protected:
         if (got) tsan_after_recv(m.handle());
         return got;
     }
-    std::optional<recv_result> try_recv_into_as(const char* op, void* buf, std::size_t capacity) {
-        const auto in = enter(op);
-        int n = 0;
-        while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
-            if (!try_failed(op)) return std::nullopt;
-        return into_result(n, capacity, op);
-    }
+    ZMQRAII_DECL std::optional<recv_result> try_recv_into_as(const char* op, void* buf,
+                                                             std::size_t capacity);
 
     // Inside the caller's scope: libzmq's RCVMORE for the part just received.
-    recv_result into_result(int n, std::size_t capacity, const char* op) {
-        int more = 0;
-        std::size_t len = sizeof more;
-        if (zmq_getsockopt(handle_, ZMQ_RCVMORE, &more, &len) != 0) throw_op_error(zmq_errno(), op);
-        const auto full = static_cast<std::size_t>(n);
-        return recv_result{full < capacity ? full : capacity, full, more != 0};
-    }
+    ZMQRAII_DECL recv_result into_result(int n, std::size_t capacity, const char* op);
 
     // Called when a blocking call failed: returns to retry on EINTR, else ends
     // the mark and throws.
-    ZMQRAII_COLD void send_failed(const char* op) {
-        const int e = zmq_errno();
-        if (e == EINTR) {
-            recheck(op);  // a stop during the signal wins
-            return;
-        }
-        if (e == EAGAIN) throw_timed_out(op, "option sndtimeo is set; use send_for for timeouts");
-        throw_op_error(e, op);
-    }
-    ZMQRAII_COLD void recv_failed(const char* op) {
-        const int e = zmq_errno();
-        if (e == EINTR) {
-            recheck(op);
-            return;
-        }
-        if (e == EAGAIN) throw_timed_out(op, "option rcvtimeo is set; use recv_for for timeouts");
-        throw_op_error(e, op);
-    }
+    ZMQRAII_COLD ZMQRAII_DECL void send_failed(const char* op);
+    ZMQRAII_COLD ZMQRAII_DECL void recv_failed(const char* op);
     // Non-blocking call failed: false for would-block, true to retry (EINTR).
-    ZMQRAII_COLD bool try_failed(const char* op) {
-        const int e = zmq_errno();
-        if (e == EAGAIN) return false;
-        if (e == EINTR) {
-            recheck(op);
-            return true;
-        }
-        throw_op_error(e, op);
-    }
+    ZMQRAII_COLD ZMQRAII_DECL bool try_failed(const char* op);
 
     [[noreturn]] void throw_timed_out(const char* op, const char* why) const {
         detail::throw_timed_out(op, why, *entry_);
@@ -253,19 +202,11 @@ protected:
         detail::throw_call_error(e, op, *entry_);
     }
     // "bind tcp://x on socket ...", "get ZMQ_X on socket ...": ETERM as a stop.
-    [[noreturn]] ZMQRAII_COLD void throw_arg_error(int e, const char* op,
-                                                   std::string_view arg) const {
-        if (e == ETERM) throw_op_error(e, op);
-        throw error(e, concat({op, " ", arg, " on ", entry_->describe()}));
-    }
+    [[noreturn]] ZMQRAII_COLD ZMQRAII_DECL void throw_arg_error(int e, const char* op,
+                                                                std::string_view arg) const;
 
-    template <class Fn>
-    void endpoint_call(const char* op, std::string_view endpoint, Fn fn, const source_site& site) {
-        const std::string ep(endpoint);
-        const auto in = enter(op);
-        entry_->note_use(site);
-        if (fn(handle_, ep.c_str()) != 0) throw_arg_error(zmq_errno(), op, ep);
-    }
+    ZMQRAII_DECL void endpoint_call(const char* op, std::string_view endpoint,
+                                    int (*fn)(void*, const char*), const source_site& site);
 
     template <int Id, class T, access A>
     void set_as(const char* op, socket_option<Id, T, A> opt,
@@ -293,26 +234,9 @@ protected:
     }
 
     // Waits with zmq_poll until `events` or the deadline. False on timeout.
-    bool wait_for_event(const char* op, short events, steady_time deadline) {
-        for (;;) {
-            const auto in = enter(op);
-            const long ms = ms_until(deadline);
-            if (ms == 0) return false;
-            zmq_pollitem_t item{handle_, 0, events, 0};
-            const int rc = zmq_poll(&item, 1, ms);
-            if (rc > 0) return true;
-            if (rc < 0) {
-                const int e = zmq_errno();
-                if (e != EINTR) throw_op_error(e, op);
-            }
-        }
-    }
+    ZMQRAII_DECL bool wait_for_event(const char* op, short events, steady_time deadline);
 
-    void destroy() noexcept {
-        if (entry_ && !is_closed_object()) destroy_entry(entry_);
-        entry_.reset();
-        mark_closed();
-    }
+    ZMQRAII_DECL void destroy() noexcept;
 
     // The raw libzmq socket (owner only; after a check).
     void* raw_handle() const noexcept { return handle_; }
@@ -332,5 +256,9 @@ private:
 ZMQRAII_ABI_END
 }  // namespace detail
 }  // namespace zmqraii
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/socket_core.ipp>
+#endif
 
 #endif  // ZMQRAII_DETAIL_SOCKET_CORE_HPP_INCLUDED

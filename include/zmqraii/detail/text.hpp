@@ -54,15 +54,12 @@ private:
 };
 
 /// The pieces, joined: `concat({"bind ", endpoint, " on ", what})`.
-ZMQRAII_NOINLINE inline std::string concat(std::initializer_list<std::string_view> parts) {
-    std::size_t n = 0;
-    for (std::string_view p : parts) n += p.size();
-    std::string s;
-    s.reserve(n);
-    for (std::string_view p : parts) s.append(p.data(), p.size());
-    return s;
-}
+ZMQRAII_DECL std::string concat(std::initializer_list<std::string_view> parts);
 
 }  // namespace zmqraii::detail
+
+#if !defined(ZMQRAII_SEPARATE_COMPILATION)
+#include <zmqraii/impl/text.ipp>
+#endif
 
 #endif  // ZMQRAII_DETAIL_TEXT_HPP_INCLUDED
