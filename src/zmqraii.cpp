@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: MIT
+// zmqraii::compiled (ZMQRAII_SEPARATE_COMPILATION): the functions that
+// header-only builds compile in every translation unit, compiled once here with
+// the target's ZMQRAII_THREAD_CHECKS setting.
+#include <zmqraii/impl/src.hpp>
