@@ -99,7 +99,7 @@ if(MODE STREQUAL "install")
     message(STATUS "installed into ${PREFIX}:\n  ${_listing}")
     foreach(_file zmqraiiConfig.cmake zmqraiiConfigVersion.cmake zmqraiiTargets.cmake
             zmqraii-find-libzmq.cmake zmqraii.pc zmqraii.hpp version.hpp src.hpp registry.ipp
-            zmqraii.cpp zmqraii_other_checks.cpp)
+            zmqraii.cpp)
         if(NOT _installed MATCHES "(^|;)[^;]*/${_file}(;|$)")
             message(FATAL_ERROR "cmake --install did not install ${_file}")
         endif()

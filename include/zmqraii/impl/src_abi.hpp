@@ -3,8 +3,8 @@
 /// The part of zmqraii/impl/src.hpp whose code depends on ZMQRAII_THREAD_CHECKS
 /// (the ABI-tagged namespace). A program that mixes both settings across
 /// translation units and compiles zmqraii separately includes src.hpp in one
-/// .cpp and this file in another built with the other setting (zmqraii::compiled
-/// does both).
+/// .cpp (zmqraii::compiled does that) and this file in another, built with the
+/// other setting.
 #ifndef ZMQRAII_IMPL_SRC_ABI_HPP_INCLUDED
 #define ZMQRAII_IMPL_SRC_ABI_HPP_INCLUDED
 
