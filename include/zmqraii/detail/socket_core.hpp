@@ -182,11 +182,22 @@ protected:
         if (got) tsan_after_recv(m.handle());
         return got;
     }
-    ZMQRAII_DECL std::optional<recv_result> try_recv_into_as(const char* op, void* buf,
-                                                             std::size_t capacity);
+    std::optional<recv_result> try_recv_into_as(const char* op, void* buf, std::size_t capacity) {
+        const auto in = enter(op);
+        int n = 0;
+        while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
+            if (!try_failed(op)) return std::nullopt;
+        return into_result(n, capacity, op);
+    }
 
     // Inside the caller's scope: libzmq's RCVMORE for the part just received.
-    ZMQRAII_DECL recv_result into_result(int n, std::size_t capacity, const char* op);
+    recv_result into_result(int n, std::size_t capacity, const char* op) {
+        int more = 0;
+        std::size_t len = sizeof more;
+        if (zmq_getsockopt(handle_, ZMQ_RCVMORE, &more, &len) != 0) throw_op_error(zmq_errno(), op);
+        const auto full = static_cast<std::size_t>(n);
+        return recv_result{full < capacity ? full : capacity, full, more != 0};
+    }
 
     // Called when a blocking call failed: returns to retry on EINTR, else ends
     // the mark and throws.

@@ -27,23 +27,6 @@ void socket_core::throw_wrong_thread(const char* op) const {
     detail::throw_wrong_thread(op, *e);
 }
 
-std::optional<recv_result> socket_core::try_recv_into_as(const char* op, void* buf,
-                                                         std::size_t capacity) {
-    const auto in = enter(op);
-    int n = 0;
-    while (ZMQRAII_UNLIKELY((n = zmq_recv(handle_, buf, capacity, ZMQ_DONTWAIT)) < 0))
-        if (!try_failed(op)) return std::nullopt;
-    return into_result(n, capacity, op);
-}
-
-recv_result socket_core::into_result(int n, std::size_t capacity, const char* op) {
-    int more = 0;
-    std::size_t len = sizeof more;
-    if (zmq_getsockopt(handle_, ZMQ_RCVMORE, &more, &len) != 0) throw_op_error(zmq_errno(), op);
-    const auto full = static_cast<std::size_t>(n);
-    return recv_result{full < capacity ? full : capacity, full, more != 0};
-}
-
 void socket_core::send_failed(const char* op) {
     const int e = zmq_errno();
     if (e == EINTR) {
