@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /// @file zmqraii.hpp
-/// The umbrella header: includes every public zmqraii header.
+/// The umbrella header: includes every public zmqraii header except the
+/// optional ones, which are included where they are used: loop.hpp, task.hpp
+/// (C++20 coroutines) and asio.hpp (needs standalone Asio). They would add
+/// about a fifth to its compile time (docs/loop-and-coroutines.md).
 #ifndef ZMQRAII_ZMQRAII_HPP_INCLUDED
 #define ZMQRAII_ZMQRAII_HPP_INCLUDED
 
